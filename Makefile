@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 
-.PHONY: all install build proto test test-cluster soak sim bench bench-server bench-checker bench-elle clean
+.PHONY: all install build proto test test-cluster soak sim bench bench-server bench-checker bench-elle bench-report clean
 
 all: build
 
@@ -15,7 +15,7 @@ install: $(NODE_MODULES_STAMP)
 # The generated code under proto/gen is committed, so a build needs no codegen tool;
 # `make proto` regenerates it after a .proto change.
 proto: install
-	npx buf generate proto
+	npx buf generate proto --template proto/buf.gen.yaml
 
 build: install
 	npx tsc -p tsconfig.json
@@ -32,7 +32,7 @@ soak: build
 sim: build
 	node dist/server/sim/cli.js --seeds 1-500 --steps 5000
 
-bench: bench-server bench-checker bench-elle
+bench: bench-server bench-checker bench-elle bench-report
 
 bench-server: build
 	node dist/bench/server.js
@@ -42,6 +42,9 @@ bench-checker: build
 
 bench-elle: build
 	node dist/bench/elle.js
+
+bench-report: build
+	node dist/bench/report.js
 
 clean:
 	rm -rf dist

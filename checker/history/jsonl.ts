@@ -1,0 +1,122 @@
+// JSON Lines history I/O: a streaming reader that never holds the whole file, and a batching writer.
+import { open, type FileHandle } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { HistoryFormatError } from './errors.js';
+import { describeSchemaError, opSchema } from './schema.js';
+import type { Op } from './types.js';
+
+/** An op together with the 1-based line it was read from, for error messages. */
+export interface LocatedOp {
+  op: Op;
+  line: number;
+}
+
+/**
+ * Reads a JSONL history one line at a time, yielding each op with its line number.
+ * Blank lines are skipped. Throws HistoryFormatError on unreadable files, invalid JSON and
+ * lines that do not match the op schema.
+ */
+export async function* readJsonlHistoryLocated(path: string): AsyncGenerator<LocatedOp> {
+  const handle = await openForReading(path);
+  const lines = createInterface({ input: handle.createReadStream({ encoding: 'utf8' }), crlfDelay: Infinity });
+  let lineNumber = 0;
+  try {
+    for await (const rawLine of lines) {
+      lineNumber += 1;
+      const text = rawLine.trim();
+      if (text.length === 0) continue;
+      yield { op: parseJsonlLine(path, lineNumber, text), line: lineNumber };
+    }
+  } finally {
+    lines.close();
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/** Opens a regular file for reading, turning OS errors into a HistoryFormatError. */
+export async function openForReading(path: string): Promise<FileHandle> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new HistoryFormatError(path, 0, `cannot open the file (${code}); check the path and permissions`);
+  }
+  const stats = await handle.stat();
+  if (!stats.isFile()) {
+    await handle.close();
+    throw new HistoryFormatError(path, 0, 'not a regular file; pass a history file or a folder of them');
+  }
+  return handle;
+}
+
+/** Reads a JSONL history one line at a time (see readJsonlHistoryLocated). */
+export async function* readJsonlHistory(path: string): AsyncGenerator<Op> {
+  for await (const located of readJsonlHistoryLocated(path)) yield located.op;
+}
+
+function parseJsonlLine(path: string, lineNumber: number, text: string): Op {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    const preview = text.length > 60 ? `${text.slice(0, 60)}...` : text;
+    throw new HistoryFormatError(path, lineNumber, `invalid JSON ${JSON.stringify(preview)}; each line must be one JSON op object`);
+  }
+  const result = opSchema.safeParse(parsed);
+  if (!result.success) {
+    throw new HistoryFormatError(path, lineNumber, `invalid op, ${describeSchemaError(result.error)}`);
+  }
+  return result.data as Op;
+}
+
+/** Buffered ops above this many bytes are written out without waiting for flush(). */
+const BUFFER_BYTES_MAX = 1 << 20;
+
+/**
+ * Appends ops to a JSONL file in batches, so a crashed writer leaves a readable prefix:
+ * every flushed batch ends with a newline.
+ */
+export class HistoryWriter {
+  private buffer: string[] = [];
+  private bufferBytes = 0;
+  private pending: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(private readonly handle: FileHandle) {}
+
+  /** Creates (or truncates) the file at `path`. */
+  static async open(path: string): Promise<HistoryWriter> {
+    return new HistoryWriter(await open(path, 'w'));
+  }
+
+  /** Buffers one op; large buffers are written in the background. */
+  write(op: Op): void {
+    if (this.closed) throw new Error('HistoryWriter.write called after close()');
+    const line = `${JSON.stringify(op)}\n`;
+    this.buffer.push(line);
+    this.bufferBytes += line.length;
+    if (this.bufferBytes >= BUFFER_BYTES_MAX) void this.flush().catch(() => undefined);
+  }
+
+  /** Writes every buffered op to the file; resolves once the bytes are handed to the OS. */
+  flush(): Promise<void> {
+    if (this.buffer.length > 0) {
+      const chunk = this.buffer.join('');
+      this.buffer = [];
+      this.bufferBytes = 0;
+      this.pending = this.pending.then(async () => {
+        await this.handle.write(chunk);
+      });
+    }
+    return this.pending;
+  }
+
+  /** Flushes, then closes the file. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return this.pending;
+    await this.flush();
+    this.closed = true;
+    await this.handle.close();
+  }
+}

@@ -1,0 +1,232 @@
+// Cluster control: N traft-server children on loopback, each in its own process group with its own
+// data dir and log file, peers wired through the proxy mesh, and kill/restart/pause/resume by pid.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { execa } from 'execa';
+import type { Logger } from 'pino';
+import { ClusterError } from './errors.js';
+import { LOOPBACK, ProxyMesh } from './proxy.js';
+
+export interface ClusterOptions {
+  nodeCount: number;
+  /** Folder holding nodes/<id>/server.log and nodes/<id>/data. */
+  runDir: string;
+  /** Path of the built server entry, dist/server/main.js. */
+  serverPath: string;
+  clusterId: string;
+  electionTimeoutMs: number;
+  heartbeatMs: number;
+  /** The run's seed. */
+  seed: number;
+  /** A planted bug to enable on every node. */
+  unsafe?: string;
+  log: Logger;
+}
+
+export interface NodeInfo {
+  id: number;
+  /** host:port where clients and peers (through proxies) reach the node. */
+  listen: string;
+  dataDir: string;
+  logPath: string;
+}
+
+/** Starts one server in its own process group, appending its output to `logPath`. */
+function spawnServer(args: string[], logPath: string) {
+  const log = { file: logPath, append: true };
+  return execa(process.execPath, args, { detached: true, stdin: 'ignore', stdout: log, stderr: log, reject: false, cleanup: false });
+}
+type ServerProcess = ReturnType<typeof spawnServer>;
+
+type NodeState = 'running' | 'killed' | 'paused' | 'stopped';
+
+interface NodeProcess {
+  info: NodeInfo;
+  port: number;
+  state: NodeState;
+  child?: ServerProcess;
+  pid?: number;
+}
+
+/** Picks a free loopback port by binding port 0; the port is free when this returns, not reserved. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, LOOPBACK, () => resolve());
+  });
+  const address = server.address();
+  assert(address !== null && typeof address === 'object', 'probe server has no address');
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return address.port;
+}
+
+export class Cluster {
+  /** Every pid ever started, so a crash handler can kill them all and a test can check none survive. */
+  readonly startedPids: number[] = [];
+  private readonly nodes = new Map<number, NodeProcess>();
+
+  private constructor(
+    private readonly options: ClusterOptions,
+    readonly mesh: ProxyMesh,
+  ) {}
+
+  /** Starts the proxy mesh and every server; does not wait for a leader. */
+  static async start(options: ClusterOptions, onSpawn: (pid: number) => void): Promise<Cluster> {
+    assert(options.nodeCount >= 1, `nodeCount must be >= 1, got ${options.nodeCount}`);
+    const ports = new Map<number, number>();
+    for (let id = 1; id <= options.nodeCount; id += 1) ports.set(id, await freePort());
+
+    const mesh = await ProxyMesh.start(ports, options.log.child({ component: 'proxy' }));
+    const cluster = new Cluster(options, mesh);
+    cluster.spawnHook = onSpawn;
+    for (const [id, port] of ports) {
+      const nodeDir = path.join(options.runDir, 'nodes', String(id));
+      const dataDir = path.join(nodeDir, 'data');
+      mkdirSync(dataDir, { recursive: true });
+      cluster.nodes.set(id, {
+        info: { id, listen: `${LOOPBACK}:${port}`, dataDir, logPath: path.join(nodeDir, 'server.log') },
+        port,
+        state: 'stopped',
+      });
+    }
+    for (const id of ports.keys()) cluster.spawn(id);
+    return cluster;
+  }
+
+  private spawnHook: (pid: number) => void = () => undefined;
+
+  get nodeIds(): number[] {
+    return [...this.nodes.keys()];
+  }
+
+  get nodeInfos(): NodeInfo[] {
+    return [...this.nodes.values()].map((node) => node.info);
+  }
+
+  /** Client endpoints: the servers' own addresses, not the proxies, so client traffic is never cut. */
+  get endpoints(): string[] {
+    return this.nodeInfos.map((info) => info.listen);
+  }
+
+  endpointOf(id: number): string {
+    return this.node(id).info.listen;
+  }
+
+  stateOf(id: number): NodeState {
+    return this.node(id).state;
+  }
+
+  /** Sends SIGKILL to the node's server; restart() brings it back with the same data dir and port. */
+  async kill(id: number): Promise<void> {
+    const node = this.node(id);
+    if (node.state === 'killed' || node.state === 'stopped') return;
+    this.signal(node, 'SIGKILL');
+    node.state = 'killed';
+    await node.child;
+  }
+
+  restart(id: number): void {
+    const node = this.node(id);
+    if (node.state === 'running' || node.state === 'paused') return;
+    this.spawn(id);
+  }
+
+  pause(id: number): void {
+    const node = this.node(id);
+    if (node.state !== 'running') return;
+    this.signal(node, 'SIGSTOP');
+    node.state = 'paused';
+  }
+
+  resume(id: number): void {
+    const node = this.node(id);
+    if (node.state !== 'paused') return;
+    this.signal(node, 'SIGCONT');
+    node.state = 'running';
+  }
+
+  /** Stops every server (SIGTERM, then SIGKILL after `graceMs`) and closes the proxies. */
+  async stop(graceMs: number): Promise<void> {
+    const live = [...this.nodes.values()].filter((node) => node.state === 'running' || node.state === 'paused');
+    for (const node of live) {
+      if (node.state === 'paused') this.signal(node, 'SIGCONT');
+      this.signal(node, 'SIGTERM');
+    }
+    const exited = Promise.all(live.map((node) => node.child));
+    const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
+    if ((await Promise.race([exited, timer])) === 'timeout') {
+      for (const node of live) this.signal(node, 'SIGKILL');
+      await exited;
+    }
+    for (const node of this.nodes.values()) node.state = 'stopped';
+    await this.mesh.close();
+  }
+
+  /** Kills every started server at once, synchronously; for signal and crash handlers. */
+  killAllSync(): void {
+    for (const node of this.nodes.values()) {
+      if (node.pid === undefined || node.state === 'stopped' || node.state === 'killed') continue;
+      this.signal(node, 'SIGKILL');
+      node.state = 'killed';
+    }
+  }
+
+  private spawn(id: number): void {
+    const node = this.node(id);
+    const peers = this.nodeIds
+      .filter((peer) => peer !== id)
+      .map((peer) => `${peer}=${this.mesh.addressFor(id, peer)}`)
+      .join(',');
+    const args = [
+      this.options.serverPath,
+      '--id', String(id),
+      '--listen', node.info.listen,
+      '--peers', peers,
+      '--data-dir', node.info.dataDir,
+      '--cluster-id', this.options.clusterId,
+      '--election-timeout-ms', String(this.options.electionTimeoutMs),
+      '--heartbeat-ms', String(this.options.heartbeatMs),
+      '--parent-pid', String(process.pid),
+      // Election timeouts are randomized from this seed, so a replay starts the same way.
+      '--seed', String((this.options.seed * 64 + id) % 2 ** 31),
+    ];
+    if (this.options.unsafe !== undefined) args.push('--admin', '--unsafe', this.options.unsafe);
+
+    // The log is opened for append so a restarted node continues the same file.
+    const child = spawnServer(args, node.info.logPath);
+    if (child.pid === undefined) throw new ClusterError(`could not start node ${id}: no pid from ${process.execPath} ${this.options.serverPath}`);
+    node.child = child;
+    node.pid = child.pid;
+    node.state = 'running';
+    this.startedPids.push(child.pid);
+    this.spawnHook(child.pid);
+    this.options.log.info({ node: id, pid: child.pid, listen: node.info.listen }, 'server started');
+
+    void child.then((result) => {
+      if (node.child !== child) return;
+      if (node.state === 'running') {
+        // An exit nobody asked for: the server crashed or refused to start.
+        node.state = 'killed';
+        this.options.log.warn({ node: id, pid: child.pid, exitCode: result.exitCode, signal: result.signal }, 'server exited unexpectedly');
+      }
+    });
+  }
+
+  private signal(node: NodeProcess, signal: NodeJS.Signals): void {
+    if (node.pid === undefined) return;
+    try {
+      process.kill(node.pid, signal);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+  }
+
+  private node(id: number): NodeProcess {
+    const node = this.nodes.get(id);
+    assert(node !== undefined, `no node ${id}`);
+    return node;
+  }
+}

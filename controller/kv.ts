@@ -1,0 +1,59 @@
+// The bench's use of the server's client library: connecting a few shared clients, waiting until
+// the cluster commits writes, and asking which node leads (for leader-targeted faults).
+import { TraftClient } from '../server/client/client.js';
+import type { KvClient } from '../workloads/types.js';
+import { ClusterError } from './errors.js';
+
+/** Logical processes per client instance: several share one set of channels, as the library intends. */
+const PROCESSES_PER_CLIENT = 16;
+const CLIENTS_MAX = 8;
+/** A key no workload uses, written to prove that a leader commits. */
+const READY_KEY = 'traft:ready';
+
+export interface ClientPool {
+  clients: KvClient[];
+  close(): void;
+}
+
+export async function connectClients(endpoints: string[], concurrency: number, seed: number, rpcTimeoutMs: number): Promise<ClientPool> {
+  const count = Math.min(CLIENTS_MAX, Math.max(1, Math.ceil(concurrency / PROCESSES_PER_CLIENT)));
+  const clients: TraftClient[] = [];
+  for (let i = 0; i < count; i += 1) {
+    clients.push(await TraftClient.connect(endpoints, { clientId: `traft-${seed}-${process.pid}-${i}`, rpcTimeoutMs }));
+  }
+  return {
+    clients,
+    close: () => {
+      for (const client of clients) client.close();
+    },
+  };
+}
+
+/** Writes to a reserved key until a write is acknowledged, which proves a leader commits. */
+export async function waitForLeader(client: KvClient, timeoutMs: number, signal: AbortSignal): Promise<number> {
+  const startedMs = Date.now();
+  let attempt = 0;
+  let lastReason = 'no reply yet';
+  while (Date.now() - startedMs < timeoutMs && !signal.aborted) {
+    attempt += 1;
+    const outcome = await client.put(READY_KEY, attempt);
+    if (outcome.type === 'ok') return Date.now() - startedMs;
+    lastReason = outcome.reason;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new ClusterError(`no leader committed a write within ${timeoutMs} ms (last outcome: ${lastReason}); see the server logs under nodes/`);
+}
+
+/**
+ * Asks each endpoint for its status and returns the id of a node that reports itself leader.
+ * Returns undefined when no node answers as leader (during an election, or with every node down).
+ */
+export async function findLeader(client: TraftClient, endpoints: readonly { id: number; endpoint: string }[]): Promise<number | undefined> {
+  const replies = await Promise.all(endpoints.map(async ({ id, endpoint }) => ({ id, outcome: await client.status(endpoint) })));
+  for (const { id, outcome } of replies) {
+    if (outcome.type !== 'ok') continue;
+    const status = outcome.value as { role?: unknown; leaderId?: unknown } | null | undefined;
+    if (typeof status === 'object' && status !== null && status.role === 'leader') return id;
+  }
+  return undefined;
+}

@@ -1,0 +1,204 @@
+// Fault injection: a seeded schedule of faults (a generator) and the executor that applies them to
+// the cluster and records each one in the history as a `nemesis` op with its targets.
+//
+// History encoding: process "nemesis", f kill|restart|pause|resume|partition|heal, an invoke followed
+// by an info with the same f, value {targets: node ids, shape?, cuts?, groups?}.
+import type { Logger } from 'pino';
+import type { Cluster } from './cluster.js';
+import type { Generator } from './generator.js';
+import { PARTITION_SHAPES, planPartition, type PartitionPlan, type PartitionShape } from './partition.js';
+import type { HistoryRecorder } from './recorder.js';
+
+export const NEMESIS_FAMILIES = ['kill', 'pause', 'partition'] as const;
+export type NemesisFamily = (typeof NEMESIS_FAMILIES)[number];
+
+export const NEMESIS_DESCRIPTIONS: Record<NemesisFamily, string> = {
+  kill: 'kill -9 one, a minority, a majority, all, or the leader; restart them at the next step',
+  pause: 'SIGSTOP one, a minority, a majority, all, or the leader; SIGCONT them at the next step',
+  partition: `cut links through the proxy mesh (${PARTITION_SHAPES.join(', ')}); heal at the next step`,
+};
+
+export const TARGET_MODES = ['one', 'minority', 'majority', 'all', 'leader'] as const;
+export type TargetMode = (typeof TARGET_MODES)[number];
+
+export type NemesisOp =
+  /** `order` is every node in a seeded order; the targets are its first k nodes, or the leader. */
+  | { kind: 'kill'; mode: TargetMode; order: number[] }
+  | { kind: 'pause'; mode: TargetMode; order: number[] }
+  | { kind: 'partition'; shape: PartitionShape; order: number[]; inbound: boolean }
+  /** Ends the active fault. */
+  | { kind: 'heal' };
+
+interface ScheduleState {
+  active: boolean;
+  dueNs?: number;
+}
+
+/**
+ * An endless schedule that alternates a fault and its heal, one step every `intervalNs` on average
+ * (each gap drawn from [0.5, 1.5) intervals). With no families it emits nothing.
+ */
+export function nemesisGenerator(families: readonly NemesisFamily[], nodeIds: readonly number[], intervalNs: number): Generator<NemesisOp> {
+  if (families.length === 0) return { step: () => ({ kind: 'done' }) };
+  const schedule = (state: ScheduleState): Generator<NemesisOp> => ({
+    step(ctx) {
+      const gapNs = Math.floor(intervalNs * (0.5 + ctx.random.float()));
+      if (state.dueNs === undefined) {
+        const dueNs = ctx.timeNs + gapNs;
+        return { kind: 'pending', next: schedule({ active: false, dueNs }), untilNs: dueNs };
+      }
+      if (ctx.timeNs < state.dueNs) return { kind: 'pending', next: schedule(state), untilNs: state.dueNs };
+      const next = schedule({ active: !state.active, dueNs: ctx.timeNs + gapNs });
+      if (state.active) return { kind: 'op', op: { kind: 'heal' }, next };
+      return { kind: 'op', op: drawFault(ctx.random, families, nodeIds), next };
+    },
+  });
+  return schedule({ active: false });
+}
+
+function drawFault(random: { pick<T>(items: readonly T[]): T; shuffled<T>(items: readonly T[]): T[]; int(bound: number): number }, families: readonly NemesisFamily[], nodeIds: readonly number[]): NemesisOp {
+  const family = random.pick(families);
+  const order = random.shuffled(nodeIds);
+  switch (family) {
+    case 'kill':
+      return { kind: 'kill', mode: random.pick(TARGET_MODES), order };
+    case 'pause':
+      return { kind: 'pause', mode: random.pick(TARGET_MODES), order };
+    case 'partition': {
+      // A ring over 3 nodes is complete, so it would cut nothing.
+      const shapes = nodeIds.length <= 3 ? PARTITION_SHAPES.filter((shape) => shape !== 'majorities-ring') : PARTITION_SHAPES;
+      return { kind: 'partition', shape: random.pick(shapes), order, inbound: random.int(2) === 0 };
+    }
+    default:
+      return assertNeverFamily(family);
+  }
+}
+
+/** Node ids a target mode selects from a seeded order. */
+export function selectTargets(mode: TargetMode, order: readonly number[], leader: number | undefined): number[] {
+  const n = order.length;
+  switch (mode) {
+    case 'one':
+      return order.slice(0, 1);
+    case 'minority':
+      return order.slice(0, Math.max(1, Math.floor((n - 1) / 2)));
+    case 'majority':
+      return order.slice(0, Math.floor(n / 2) + 1);
+    case 'all':
+      return [...order];
+    case 'leader':
+      return leader !== undefined && order.includes(leader) ? [leader] : order.slice(0, 1);
+    default:
+      return assertNeverMode(mode);
+  }
+}
+
+/** The faults in effect, for the status line. */
+export interface ActiveFaults {
+  killed: number[];
+  paused: number[];
+  partition?: PartitionPlan;
+}
+
+/** Applies nemesis ops to a cluster and records them; remembers what is active so it can heal it all. */
+export class Nemesis {
+  private readonly killed = new Set<number>();
+  private readonly paused = new Set<number>();
+  private partition: PartitionPlan | undefined;
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly recorder: HistoryRecorder,
+    private readonly findLeader: () => Promise<number | undefined>,
+    private readonly log: Logger,
+  ) {}
+
+  get active(): ActiveFaults {
+    return { killed: [...this.killed], paused: [...this.paused], partition: this.partition };
+  }
+
+  async apply(op: NemesisOp): Promise<void> {
+    switch (op.kind) {
+      case 'kill': {
+        const targets = selectTargets(op.mode, op.order, op.mode === 'leader' ? await this.findLeader() : undefined);
+        await this.record('kill', { targets, mode: op.mode }, async () => {
+          await Promise.all(targets.map((id) => this.cluster.kill(id)));
+          for (const id of targets) this.killed.add(id);
+        });
+        return;
+      }
+      case 'pause': {
+        const targets = selectTargets(op.mode, op.order, op.mode === 'leader' ? await this.findLeader() : undefined);
+        await this.record('pause', { targets, mode: op.mode }, async () => {
+          for (const id of targets) {
+            this.cluster.pause(id);
+            this.paused.add(id);
+          }
+        });
+        return;
+      }
+      case 'partition': {
+        const leader = op.shape === 'leader' ? await this.findLeader() : undefined;
+        const plan = planPartition(op.shape, op.order, leader, op.inbound);
+        const targets = [...new Set(plan.cuts.flat())].sort((a, b) => a - b);
+        await this.record('partition', { targets, shape: plan.shape, cuts: plan.cuts, groups: plan.groups }, async () => {
+          this.cluster.mesh.apply(plan.cuts);
+          this.partition = plan;
+        });
+        return;
+      }
+      case 'heal':
+        await this.healAll();
+        return;
+      default:
+        assertNeverOp(op);
+    }
+  }
+
+  /** Ends every active fault: restarts killed nodes, resumes paused ones, heals the network. */
+  async healAll(): Promise<void> {
+    if (this.partition !== undefined) {
+      const targets = [...new Set(this.partition.cuts.flat())].sort((a, b) => a - b);
+      await this.record('heal', { targets, shape: this.partition.shape }, async () => {
+        this.cluster.mesh.healAll();
+        this.partition = undefined;
+      });
+    }
+    if (this.paused.size > 0) {
+      const targets = [...this.paused].sort((a, b) => a - b);
+      await this.record('resume', { targets }, async () => {
+        for (const id of targets) this.cluster.resume(id);
+        this.paused.clear();
+      });
+    }
+    if (this.killed.size > 0) {
+      const targets = [...this.killed].sort((a, b) => a - b);
+      await this.record('restart', { targets }, async () => {
+        for (const id of targets) this.cluster.restart(id);
+        this.killed.clear();
+      });
+    }
+  }
+
+  private async record(f: string, value: Record<string, unknown>, action: () => Promise<void>): Promise<void> {
+    this.recorder.record({ process: 'nemesis', type: 'invoke', f, value });
+    try {
+      await action();
+      this.log.info({ f, ...value }, 'fault step applied');
+      this.recorder.record({ process: 'nemesis', type: 'info', f, value });
+    } catch (error) {
+      this.log.error({ f, err: error }, 'fault step failed');
+      this.recorder.record({ process: 'nemesis', type: 'info', f, value, error: `failed: ${(error as Error).message}` });
+    }
+  }
+}
+
+function assertNeverFamily(family: never): never {
+  throw new Error(`unknown nemesis family ${String(family)}`);
+}
+function assertNeverMode(mode: never): never {
+  throw new Error(`unknown target mode ${String(mode)}`);
+}
+function assertNeverOp(op: never): never {
+  throw new Error(`unknown nemesis op ${JSON.stringify(op)}`);
+}

@@ -1,0 +1,405 @@
+// The client library for a TRaft cluster: leader discovery and NOT_LEADER redirects, one
+// deadline per call, exactly-once writes through (clientId, seq), and an honest outcome for
+// every call: ok (happened), fail (definitely did not happen) or info (unknown).
+import { randomUUID } from 'node:crypto';
+import { create } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import type { Header } from '../../proto/gen/traft/v1/common_pb.js';
+import {
+  ReadConsistency,
+  ReplyStatus,
+  TRaftKV,
+  WriteTagSchema,
+  type ConfigReply,
+  type KvReply,
+  type StatusReply,
+  type WriteTag,
+} from '../../proto/gen/traft/v1/kv_pb.js';
+import { HeaderSchema } from '../../proto/gen/traft/v1/common_pb.js';
+import type { ClusterConfig, CommandResult, JsonValue, MicroOp } from '../core/types.js';
+import { fromWireConfig, toWireConfig, WireError } from '../transport/convert.js';
+import { CallError, CHANNEL_OPTIONS, callUnary } from '../transport/grpc.js';
+import { commandResultSchema, parseJsonField } from '../transport/json-wire.js';
+
+/** The outcome of one client call. */
+export type KvOutcome =
+  | { type: 'ok'; value?: JsonValue; result?: CommandResult }
+  /** Definitely did not happen. A cas whose comparison failed has reason 'cas-mismatch' and the current value. */
+  | { type: 'fail'; reason: string; value?: JsonValue }
+  /** Unknown: it may or may not have happened (timeout, connection lost, UNKNOWN from the server). */
+  | { type: 'info'; reason: string };
+
+export type { MicroOp };
+
+export interface ClientOptions {
+  /** Identifies this client's writes for deduplication; a random UUID by default. */
+  clientId?: string;
+  /** Deadline of one call, redirects and retries included, in milliseconds. */
+  rpcTimeoutMs?: number;
+  /** Sent in every request; the server rejects a mismatch. Empty means "any cluster". */
+  clusterId?: string;
+  /** The maximum number of attempts (redirects and retries) within one call. */
+  attemptsMax?: number;
+}
+
+const DEFAULT_RPC_TIMEOUT_MS = 2000;
+const DEFAULT_ATTEMPTS_MAX = 8;
+/** Pause before retrying after NOT_READY, no known leader, or a transport error. */
+const RETRY_PAUSE_MS = 20;
+/** Addresses learned from redirects on top of the given endpoints. */
+const LEARNED_ENDPOINTS_MAX = 16;
+
+interface Endpoint {
+  address: string;
+  client: grpc.Client;
+}
+
+type Attempt =
+  | { kind: 'done'; outcome: KvOutcome }
+  | { kind: 'redirect'; leaderAddr: string }
+  | { kind: 'retry'; reason: string; uncertain: boolean };
+
+export class TraftClient {
+  readonly clientId: string;
+  private readonly endpoints: Endpoint[];
+  private readonly givenCount: number;
+  private leader: Endpoint | null = null;
+  private nextEndpoint = 0;
+  private seq = 0;
+  private readonly rpcTimeoutMs: number;
+  private readonly attemptsMax: number;
+  private readonly header: Header;
+  private closed = false;
+
+  private constructor(addresses: string[], options: ClientOptions) {
+    if (addresses.length === 0) {
+      throw new RangeError('TraftClient needs at least one endpoint host:port');
+    }
+    this.clientId = options.clientId ?? randomUUID();
+    this.rpcTimeoutMs = options.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
+    this.attemptsMax = options.attemptsMax ?? DEFAULT_ATTEMPTS_MAX;
+    this.header = create(HeaderSchema, { clusterId: options.clusterId ?? '', fromId: 0 });
+    this.endpoints = [...new Set(addresses)].map((address) => openEndpoint(address));
+    this.givenCount = this.endpoints.length;
+  }
+
+  /** Opens channels to `endpoints` (host:port); connecting is lazy, so this never waits. */
+  static async connect(endpoints: string[], options: ClientOptions = {}): Promise<TraftClient> {
+    return new TraftClient(endpoints, options);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Key-value commands
+
+  put(key: string, value: JsonValue): Promise<KvOutcome> {
+    return this.write('put', (header, tag) => ({ header, tag, key, valueJson: JSON.stringify(value) }));
+  }
+
+  delete(key: string): Promise<KvOutcome> {
+    return this.write('delete', (header, tag) => ({ header, tag, key }));
+  }
+
+  /** Sets `key` to `value` if it equals `expected`; `expected: null` means "absent". */
+  cas(key: string, expected: JsonValue, value: JsonValue): Promise<KvOutcome> {
+    return this.write('cas', (header, tag) => ({
+      header,
+      tag,
+      key,
+      expectedJson: JSON.stringify(expected),
+      valueJson: JSON.stringify(value),
+    }));
+  }
+
+  append(key: string, value: JsonValue): Promise<KvOutcome> {
+    return this.write('append', (header, tag) => ({ header, tag, key, valueJson: JSON.stringify(value) }));
+  }
+
+  incr(key: string, delta: number): Promise<KvOutcome> {
+    if (!Number.isSafeInteger(delta)) {
+      return Promise.resolve({ type: 'fail', reason: `delta ${delta} is not a safe integer` });
+    }
+    return this.write('incr', (header, tag) => ({ header, tag, key, delta: BigInt(delta) }));
+  }
+
+  txn(ops: MicroOp[]): Promise<KvOutcome> {
+    return this.write('txn', (header, tag) => ({
+      header,
+      tag,
+      ops: ops.map((op) => ({ f: op.f, key: op.key, valueJson: op.f === 'append' ? JSON.stringify(op.value) : '' })),
+    }));
+  }
+
+  get(key: string, options: { consistency?: 'linearizable' | 'stale' } = {}): Promise<KvOutcome> {
+    const consistency = options.consistency === 'stale' ? ReadConsistency.STALE : ReadConsistency.LINEARIZABLE;
+    return this.run(async (endpoint, timeoutMs) => {
+      const reply = await callUnary(endpoint.client, TRaftKV, 'get', { header: this.header, key, consistency } as never, timeoutMs);
+      return this.kvAttempt(reply as KvReply);
+    }, { idempotent: true });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Membership and status
+
+  /** Status of `endpoint` (host:port), or of the first reachable endpoint; `value` is a status object. */
+  async status(endpoint?: string): Promise<KvOutcome> {
+    const targets = endpoint ? [this.endpointFor(endpoint)] : this.endpoints;
+    let lastReason = 'no endpoint';
+    for (const target of targets) {
+      try {
+        const reply = await callUnary(target.client, TRaftKV, 'status', { header: this.header } as never, this.rpcTimeoutMs);
+        return { type: 'ok', value: statusValue(reply as StatusReply, target.address) };
+      } catch (error) {
+        lastReason = reasonOf(error);
+      }
+    }
+    return { type: 'info', reason: lastReason };
+  }
+
+  addLearner(id: number, addr: string): Promise<KvOutcome> {
+    return this.configCall('addLearner', { header: this.header, id, addr });
+  }
+
+  /** Changes the voters to `target`: a list of voter ids (majority) or a full config. */
+  changeConfig(target: number[] | ClusterConfig): Promise<KvOutcome> {
+    const request = Array.isArray(target)
+      ? { header: this.header, voterIds: target }
+      : { header: this.header, config: toWireConfig(target) };
+    return this.configCall('changeConfig', request);
+  }
+
+  removeMember(id: number): Promise<KvOutcome> {
+    return this.configCall('removeMember', { header: this.header, id });
+  }
+
+  getConfig(): Promise<KvOutcome> {
+    return this.configCall('getConfig', { header: this.header });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const endpoint of this.endpoints) {
+      endpoint.client.close();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Internals
+
+  private write(
+    method: 'put' | 'delete' | 'cas' | 'append' | 'incr' | 'txn',
+    build: (header: Header, tag: WriteTag) => object,
+  ): Promise<KvOutcome> {
+    // The seq is fixed before the first attempt, so every retry carries the same (clientId, seq)
+    // and the server applies the write at most once.
+    this.seq += 1;
+    const tag = create(WriteTagSchema, { clientId: this.clientId, seq: BigInt(this.seq) });
+    const request = build(this.header, tag);
+    return this.run(async (endpoint, timeoutMs) => {
+      const reply = await callUnary(endpoint.client, TRaftKV, method, request as never, timeoutMs);
+      return this.kvAttempt(reply as KvReply);
+    }, { idempotent: true });
+  }
+
+  private configCall(method: 'addLearner' | 'changeConfig' | 'removeMember' | 'getConfig', request: object): Promise<KvOutcome> {
+    return this.run(async (endpoint, timeoutMs) => {
+      const reply = (await callUnary(endpoint.client, TRaftKV, method, request as never, timeoutMs)) as ConfigReply;
+      const common = this.statusAttempt(reply.status, reply.leaderAddr, reply.reason);
+      if (common) {
+        return common;
+      }
+      return { kind: 'done', outcome: { type: 'ok', value: configValue(reply) } };
+    }, { idempotent: method === 'getConfig' });
+  }
+
+  /**
+   * Runs `attempt` against the leader, following redirects and retrying within one deadline.
+   * Writes count as idempotent because a retry carries the same (clientId, seq). For a call that
+   * is not, a fail after an attempt that may have arrived becomes info.
+   */
+  private async run(
+    attempt: (endpoint: Endpoint, timeoutMs: number) => Promise<Attempt>,
+    options: { idempotent: boolean },
+  ): Promise<KvOutcome> {
+    if (this.closed) {
+      return { type: 'fail', reason: 'the client is closed' };
+    }
+    const deadlineMs = Date.now() + this.rpcTimeoutMs;
+    let uncertain = false;
+    let lastReason = 'no attempt made';
+
+    for (let i = 0; i < this.attemptsMax; i++) {
+      const remainingMs = deadlineMs - Date.now();
+      if (remainingMs <= 0) {
+        lastReason = `timed out after ${this.rpcTimeoutMs} ms (${lastReason})`;
+        break;
+      }
+      const endpoint = this.leader ?? this.pickEndpoint();
+      let result: Attempt;
+      try {
+        result = await attempt(endpoint, remainingMs);
+      } catch (error) {
+        result = this.transportAttempt(error);
+        if (this.leader === endpoint) {
+          this.leader = null;
+        }
+      }
+
+      switch (result.kind) {
+        case 'done':
+          if (result.outcome.type !== 'info') {
+            this.leader = endpoint;
+          }
+          if (uncertain && result.outcome.type === 'fail' && !options.idempotent) {
+            return { type: 'info', reason: `an earlier attempt may have taken effect: ${result.outcome.reason}` };
+          }
+          return result.outcome;
+        case 'redirect':
+          this.leader = result.leaderAddr === '' ? null : this.endpointFor(result.leaderAddr);
+          if (this.leader === null) {
+            await pause(RETRY_PAUSE_MS);
+          }
+          lastReason = 'redirected';
+          break;
+        case 'retry':
+          uncertain ||= result.uncertain;
+          lastReason = result.reason;
+          await pause(Math.min(RETRY_PAUSE_MS, Math.max(0, deadlineMs - Date.now())));
+          break;
+        default: {
+          const unexpected: never = result;
+          throw new Error(`unexpected attempt ${JSON.stringify(unexpected)}`);
+        }
+      }
+    }
+    return { type: 'info', reason: lastReason };
+  }
+
+  private kvAttempt(reply: KvReply): Attempt {
+    const common = this.statusAttempt(reply.status, reply.leaderAddr, reply.reason);
+    if (common) {
+      return common;
+    }
+    let result: CommandResult;
+    try {
+      result = parseJsonField(commandResultSchema, reply.resultJson, 'result_json');
+    } catch (error) {
+      const reason = error instanceof WireError ? error.message : String(error);
+      return { kind: 'done', outcome: { type: 'info', reason: `invalid reply from the server: ${reason}` } };
+    }
+    return { kind: 'done', outcome: outcomeOfResult(result) };
+  }
+
+  /** Maps a non-OK reply status to an attempt; returns null for OK. */
+  private statusAttempt(status: ReplyStatus, leaderAddr: string, reason: string): Attempt | null {
+    switch (status) {
+      case ReplyStatus.OK:
+        return null;
+      case ReplyStatus.NOT_LEADER:
+        return { kind: 'redirect', leaderAddr };
+      case ReplyStatus.NOT_READY:
+        return { kind: 'retry', reason: 'the leader is not ready', uncertain: false };
+      case ReplyStatus.UNKNOWN:
+        return { kind: 'done', outcome: { type: 'info', reason: reason || 'the server reported an unknown outcome' } };
+      case ReplyStatus.REJECTED:
+        return { kind: 'done', outcome: { type: 'fail', reason: reason || 'rejected' } };
+      case ReplyStatus.UNSPECIFIED:
+        return { kind: 'done', outcome: { type: 'info', reason: 'the server sent no reply status' } };
+      default:
+        return { kind: 'done', outcome: { type: 'info', reason: `the server sent reply status ${String(status)}` } };
+    }
+  }
+
+  /**
+   * Maps a failed call. INVALID_ARGUMENT means the server rejected the request before acting;
+   * anything else may have happened after the request arrived, so it is retried (a write
+   * carries the same seq) and stays uncertain.
+   */
+  private transportAttempt(error: unknown): Attempt {
+    if (error instanceof CallError && error.code === grpc.status.INVALID_ARGUMENT) {
+      return { kind: 'done', outcome: { type: 'fail', reason: error.message } };
+    }
+    const uncertain = !(error instanceof CallError && error.code === grpc.status.UNAVAILABLE);
+    return { kind: 'retry', reason: reasonOf(error), uncertain };
+  }
+
+  private pickEndpoint(): Endpoint {
+    const endpoint = this.endpoints[this.nextEndpoint % this.endpoints.length]!;
+    this.nextEndpoint += 1;
+    return endpoint;
+  }
+
+  private endpointFor(address: string): Endpoint {
+    const existing = this.endpoints.find((e) => e.address === address);
+    if (existing) {
+      return existing;
+    }
+    if (this.endpoints.length - this.givenCount >= LEARNED_ENDPOINTS_MAX) {
+      return this.pickEndpoint();
+    }
+    const endpoint = openEndpoint(address);
+    this.endpoints.push(endpoint);
+    return endpoint;
+  }
+}
+
+function openEndpoint(address: string): Endpoint {
+  return { address, client: new grpc.Client(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) };
+}
+
+function outcomeOfResult(result: CommandResult): KvOutcome {
+  switch (result.kind) {
+    case 'done':
+      return { type: 'ok', result };
+    case 'value':
+      return { type: 'ok', value: result.value, result };
+    case 'cas':
+      return result.swapped ? { type: 'ok', result } : { type: 'fail', reason: 'cas-mismatch', value: result.current };
+    case 'txn':
+      return { type: 'ok', value: result.ops as unknown as JsonValue, result };
+    case 'error':
+      // The command executed but left the state unchanged (e.g. incr of a non-number).
+      return { type: 'fail', reason: result.message };
+    default: {
+      const unexpected: never = result;
+      return { type: 'info', reason: `unexpected result ${JSON.stringify(unexpected)}` };
+    }
+  }
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof CallError) {
+    return `${grpc.status[error.code] ?? error.code}: ${error.message}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function bitmapSummary(summary: { offset: bigint; len: bigint; count: bigint } | undefined): JsonValue {
+  return summary
+    ? { offset: Number(summary.offset), len: Number(summary.len), count: Number(summary.count) }
+    : null;
+}
+
+function configValue(reply: ConfigReply): JsonValue {
+  return reply.config ? (fromWireConfig(reply.config, 'config') as unknown as JsonValue) : null;
+}
+
+function statusValue(reply: StatusReply, address: string): JsonValue {
+  return {
+    endpoint: address,
+    id: reply.id,
+    role: reply.role,
+    ballot: reply.ballot ? { term: Number(reply.ballot.term), id: reply.ballot.id } : null,
+    leaderId: reply.leaderId === 0 ? null : reply.leaderId,
+    leaderAddr: reply.leaderAddr === '' ? null : reply.leaderAddr,
+    ready: reply.ready,
+    committer: reply.committer ? { term: Number(reply.committer.term), id: reply.committer.id } : null,
+    accepted: bitmapSummary(reply.accepted),
+    committed: bitmapSummary(reply.committed),
+    applied: bitmapSummary(reply.applied),
+    config: reply.config ? (fromWireConfig(reply.config, 'config') as unknown as JsonValue) : null,
+  };
+}

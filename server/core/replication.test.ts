@@ -1,0 +1,142 @@
+// Replication edge cases on a 3–5 node in-memory cluster: commit, apply, acks, Committed
+// propagation, out-of-order commit, dedup, heartbeats, step-down and the base-coverage switch.
+import t from 'tap';
+import { TestCluster } from './test-cluster.js';
+import type { ClientOutcome } from './types.js';
+
+function okValue(outcome: ClientOutcome | undefined): unknown {
+  if (outcome?.status !== 'ok') return `not ok: ${JSON.stringify(outcome)}`;
+  return outcome.result;
+}
+
+t.test('three nodes elect and commit puts', async (t) => {
+  const cluster = new TestCluster({ size: 3, roundTrip: true });
+  cluster.campaign(1);
+  t.equal(cluster.leader(), 1, 'node 1 leads after its campaign');
+
+  const requests = [1, 2, 3].map((k) => cluster.propose(1, { kind: 'put', key: `k${k}`, value: k }));
+  cluster.deliverAll();
+  for (const requestId of requests) t.same(okValue(cluster.outcomes.get(requestId)), { kind: 'done' }, `put ${requestId} acked`);
+
+  cluster.tick(3);
+  for (const id of [1, 2, 3]) {
+    t.equal(cluster.node(id).kvGet('k2'), 2, `node ${id} applied k2`);
+  }
+  const hashes = new Set([1, 2, 3].map((id) => cluster.node(id).stateHash()));
+  t.equal(hashes.size, 1, 'every node has the same state hash');
+});
+
+t.test('non-blind ops return their results at apply', async (t) => {
+  const cluster = new TestCluster({ size: 3 });
+  cluster.campaign(1);
+  const put = cluster.propose(1, { kind: 'put', key: 'x', value: 1 });
+  const cas = cluster.propose(1, { kind: 'cas', key: 'x', expected: 1, value: 2 });
+  const casFail = cluster.propose(1, { kind: 'cas', key: 'x', expected: 1, value: 3 });
+  const incr = cluster.propose(1, { kind: 'incr', key: 'n', delta: 5 });
+  const append = cluster.propose(1, { kind: 'append', key: 'l', value: 'a' });
+  const txn = cluster.propose(1, { kind: 'txn', ops: [{ f: 'append', key: 'l', value: 'b' }, { f: 'r', key: 'l' }] });
+  cluster.deliverAll();
+  t.same(okValue(cluster.outcomes.get(put)), { kind: 'done' });
+  t.match(okValue(cluster.outcomes.get(cas)), { kind: 'cas', swapped: true });
+  t.match(okValue(cluster.outcomes.get(casFail)), { kind: 'cas', swapped: false, current: 2 });
+  t.match(okValue(cluster.outcomes.get(incr)), { kind: 'value', value: 5 });
+  t.ok(cluster.outcomes.get(append)?.status === 'ok', 'append acked');
+  t.match(okValue(cluster.outcomes.get(txn)), { kind: 'txn', ops: [{ f: 'append' }, { f: 'r', value: ['a', 'b'] }] });
+});
+
+t.test('retried request executes once', async (t) => {
+  const cluster = new TestCluster({ size: 3 });
+  cluster.campaign(1);
+  const client = { clientId: 'c1', seq: 1 };
+  const first = cluster.propose(1, { kind: 'incr', key: 'n', delta: 1 }, client);
+  const retryInFlight = cluster.propose(1, { kind: 'incr', key: 'n', delta: 1 }, client);
+  cluster.deliverAll();
+  const retryAfter = cluster.propose(1, { kind: 'incr', key: 'n', delta: 1 }, client);
+  cluster.deliverAll();
+  t.match(okValue(cluster.outcomes.get(first)), { kind: 'value', value: 1 });
+  t.match(okValue(cluster.outcomes.get(retryInFlight)), { kind: 'value', value: 1 }, 'in-flight retry waits on the first record');
+  t.match(okValue(cluster.outcomes.get(retryAfter)), { kind: 'value', value: 1 }, 'later retry gets the stored result');
+  cluster.tick(3);
+  t.equal(cluster.node(2).kvGet('n'), 1, 'follower executed the increment once');
+});
+
+t.test('linearizable read waits for a heartbeat round', async (t) => {
+  const cluster = new TestCluster({ size: 3 });
+  cluster.campaign(1);
+  cluster.propose(1, { kind: 'put', key: 'x', value: 'v' });
+  cluster.deliverAll();
+  const read = cluster.node(1);
+  const requestId = 1000;
+  read.read(requestId, 'x');
+  cluster.process(1);
+  t.notOk(cluster.outcomes.has(requestId), 'no answer before a quorum confirms the ballot');
+  cluster.deliverAll();
+  t.same(okValue(cluster.outcomes.get(requestId)), { kind: 'value', value: 'v' });
+
+  const followerRead = cluster.read(2, 'x');
+  t.match(cluster.outcomes.get(followerRead), { status: 'not-leader', leaderId: 1 });
+});
+
+t.test('isolated leader cannot ack, majority elects, old leader steps down', async (t) => {
+  const cluster = new TestCluster({ size: 3 });
+  cluster.campaign(1);
+  cluster.isolate(1);
+  const lost = cluster.propose(1, { kind: 'put', key: 'x', value: 'minority' });
+  cluster.deliverAll();
+  t.notOk(cluster.outcomes.has(lost), 'a minority leader never acks');
+
+  cluster.campaign(2);
+  t.equal(cluster.leader(), 2, 'node 2 leads the majority');
+  const put = cluster.propose(2, { kind: 'put', key: 'x', value: 'majority' });
+  cluster.deliverAll();
+  t.equal(cluster.outcomes.get(put)?.status, 'ok');
+
+  cluster.heal();
+  cluster.tick(4);
+  t.equal(cluster.node(1).status().role, 'follower', 'old leader stepped down');
+  t.match(cluster.outcomes.get(lost), { status: 'unknown' }, 'its pending write reports unknown');
+  for (const id of [1, 2, 3]) t.equal(cluster.node(id).kvGet('x'), 'majority', `node ${id} converged`);
+});
+
+t.test('out-of-order commit: a later write commits first', async (t) => {
+  const cluster = new TestCluster({ size: 3 });
+  cluster.campaign(1);
+  // The first write reaches nobody; the second reaches node 2 and commits.
+  cluster.dropIf = (msg) => msg.type === 'log-forward' && msg.records.some((r) => r.command.kind === 'put' && r.command.key === 'a');
+  const first = cluster.propose(1, { kind: 'put', key: 'a', value: 1 });
+  const second = cluster.propose(1, { kind: 'put', key: 'b', value: 2 });
+  cluster.deliverAll();
+  t.notOk(cluster.outcomes.has(first), 'the first write is not committed');
+  t.equal(cluster.outcomes.get(second)?.status, 'ok', 'the second write committed out of order');
+  const committed = cluster.node(1).dump().committed;
+  t.notOk(committed.has(0), 'lsn 0 is not committed');
+  t.ok(committed.has(1), 'lsn 1 is committed above the hole');
+
+  cluster.heal();
+  cluster.tick(3);
+  t.equal(cluster.outcomes.get(first)?.status, 'ok', 'the first write commits after a heartbeat resends it');
+});
+
+t.test('skipped blind write is acked ok', async (t) => {
+  const cluster = new TestCluster({ size: 3 });
+  cluster.campaign(1);
+  const put = cluster.propose(1, { kind: 'put', key: 'x', value: 1 });
+  const cas = cluster.propose(1, { kind: 'cas', key: 'x', expected: 1, value: 2 });
+  cluster.deliverAll();
+  t.match(okValue(cluster.outcomes.get(cas)), { kind: 'cas', swapped: true }, 'the cas sees the put');
+  t.equal(cluster.outcomes.get(put)?.status, 'ok');
+});
+
+t.test('follower rejects a LogForward from a deposed leader', async (t) => {
+  const cluster = new TestCluster({ size: 3 });
+  cluster.campaign(1);
+  cluster.propose(1, { kind: 'put', key: 'x', value: 1 });
+  const late = cluster.take((msg) => msg.type === 'log-forward' && msg.to === 3);
+  cluster.deliverAll();
+  cluster.campaign(2);
+  t.equal(cluster.leader(), 2);
+  cluster.tick(30);
+  cluster.queue.push(...late);
+  cluster.deliverAll();
+  t.same(cluster.node(3).status().committer, cluster.node(2).status().ballot, 'node 3 keeps the new Committer');
+});

@@ -1,0 +1,372 @@
+// LogForward (phase 2): the leader's sending and per-position commit counting, and the follower's
+// acceptance rule with the base-coverage switch.
+//
+// Follower rule for LogForward(c, base B_c, records, Committed, floor F):
+// 1. c below VotedFor: reply STALE and change nothing (a promise never expires).
+// 2. c above VotedFor: promise c. Either way reset the election timer.
+// 3. Committer == c: store the records.
+// 4. Committer < c: switch, atomically, only if K ∪ positions(records) covers B_c, where
+//    K = the positions held and committed (plus the snapshot prefix). Otherwise reply NEED_SYNC, or
+//    NEED_SNAPSHOT when a missing position is below the leader's floor.
+// 5. If Committer == c now: Committed ∪= req.Committed ∩ Accepted, reply OK.
+//
+// The leader commits a position when it and the synced followers whose latest OK lists the
+// position form a quorum of the latest config. It counts itself only once the record is durable.
+import assert from 'node:assert';
+import { ballotEquals, ballotLess, compareBallots } from './ballot.js';
+import { TailBitmap } from './bitmap.js';
+import { buildRecord, indexRecord } from './apply.js';
+import { bitOf, isCommitQuorum, replicationTargets } from './membership.js';
+import { noteReadAck } from './read-index.js';
+import { sendSnapshot } from './snapshot.js';
+import type { FollowerState, LeaderState, NodeCore } from './state.js';
+import type { ClientTag, Command, LogRecord, Message, MessageBody } from './types.js';
+
+type LogForward = Extract<Message, { type: 'log-forward' }>;
+type LogForwardReply = Extract<Message, { type: 'log-forward-reply' }>;
+
+// ---------------------------------------------------------------------------------------------
+// Leader: appending and sending
+
+/** Appends a record at the next lsn of the leader's log and queues it for the synced followers. */
+export function appendRecord(core: NodeCore, lead: LeaderState, command: Command, client?: ClientTag): LogRecord {
+  const seq = core.log.accepted.len();
+  const record = buildRecord(core, lead, seq, command, client);
+  core.log.store(record);
+  indexRecord(lead, record);
+  core.persistRecords([record]);
+  lead.ackMasks.set(seq, 0n);
+  lead.unsent.push(record);
+  return record;
+}
+
+export function newFollower(id: number, knownCommitted: TailBitmap | null): FollowerState {
+  return {
+    id,
+    synced: false,
+    knownAccepted: null,
+    knownCommitted,
+    lastReplyRequestId: 0,
+    syncSentAtTick: Number.NEGATIVE_INFINITY,
+    snapshotSentAtTick: Number.NEGATIVE_INFINITY,
+  };
+}
+
+/** The follower record for `id`, created when a config change made it a target. */
+export function followerFor(lead: LeaderState, id: number): FollowerState {
+  let follower = lead.followers.get(id);
+  if (follower === undefined) {
+    follower = newFollower(id, null);
+    lead.followers.set(id, follower);
+  }
+  return follower;
+}
+
+function logForward(core: NodeCore, lead: LeaderState, records: LogRecord[]): MessageBody {
+  return {
+    type: 'log-forward',
+    ballot: lead.ballot,
+    base: lead.base,
+    records,
+    committed: core.log.committed.clone(),
+    floor: core.log.floor,
+  };
+}
+
+/** Sends the records appended since the last flush to every synced follower. */
+export function flushAppends(core: NodeCore, lead: LeaderState): void {
+  if (lead.unsent.length === 0) return;
+  const records = lead.unsent;
+  lead.unsent = [];
+  const max = core.opts.maxRecordsPerMessage;
+  for (const id of replicationTargets(core)) {
+    const follower = followerFor(lead, id);
+    if (!follower.synced) continue;
+    for (let k = 0; k < records.length; k += max) {
+      core.send(id, logForward(core, lead, records.slice(k, k + max)));
+    }
+  }
+}
+
+/** Sends a heartbeat round to every target; each also carries what that follower lacks. */
+export function broadcastHeartbeat(core: NodeCore, lead: LeaderState): void {
+  core.heartbeatElapsedTicks = 0;
+  for (const id of replicationTargets(core)) sendToFollower(core, lead, followerFor(lead, id), false);
+}
+
+/**
+ * Sends one LogForward to a follower. A synced follower gets the records it lacks (up to the
+ * per-message maximum). An unsynced one gets a probe, or, when its Committed is known and
+ * `syncNow` is set or no sync went out this tick, everything the leader holds beyond that
+ * Committed so that one message covers the base: the switch is all-or-nothing.
+ */
+export function sendToFollower(core: NodeCore, lead: LeaderState, follower: FollowerState, syncNow: boolean): void {
+  const log = core.log;
+  if (follower.synced) {
+    const known = follower.knownAccepted as TailBitmap;
+    if (known.firstMissing() < log.floor) {
+      sendSnapshot(core, lead, follower);
+    }
+    core.send(follower.id, logForward(core, lead, missingRecords(core, known, core.opts.maxRecordsPerMessage)));
+    return;
+  }
+  const known = follower.knownCommitted;
+  if (known === null || (!syncNow && follower.syncSentAtTick === core.tickCount)) {
+    core.send(follower.id, logForward(core, lead, []));
+    return;
+  }
+  follower.syncSentAtTick = core.tickCount;
+  // NOTE: the base sync ignores maxRecordsPerMessage, because a follower switches only on one
+  // message that covers the whole base; staging a large base across messages is not implemented.
+  core.send(follower.id, logForward(core, lead, missingRecords(core, known, Number.POSITIVE_INFINITY)));
+}
+
+/** Records held at or above the floor whose positions are not in `known`, ascending. */
+function missingRecords(core: NodeCore, known: TailBitmap, max: number): LogRecord[] {
+  const log = core.log;
+  const records: LogRecord[] = [];
+  const start = Math.max(log.floor, known.firstMissing());
+  for (const lsn of log.accepted.positionsFrom(start)) {
+    if (records.length >= max) break;
+    if (known.has(lsn)) continue;
+    const record = log.get(lsn);
+    if (record !== undefined) records.push(record);
+  }
+  return records;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leader: replies and commit counting
+
+export function handleLogForwardReply(core: NodeCore, msg: LogForwardReply): void {
+  core.observeBallot(msg.votedFor);
+  core.observeBallot(msg.committer);
+  const lead = core.lead;
+  if (lead === null) return;
+  if (ballotLess(lead.ballot, msg.votedFor)) {
+    core.becomeFollower(null);
+    return;
+  }
+  if (!ballotEquals(msg.ballot, lead.ballot)) return;
+  const follower = lead.followers.get(msg.from);
+  if (follower === undefined) return;
+  // Replies are cumulative, so a late reply to an older request carries nothing new.
+  if (msg.requestId <= follower.lastReplyRequestId) return;
+  follower.lastReplyRequestId = msg.requestId;
+
+  switch (msg.status) {
+    case 'stale':
+      return;
+    case 'need-sync':
+      follower.synced = false;
+      follower.knownAccepted = null;
+      follower.knownCommitted = msg.committed;
+      noteReadAck(core, lead, msg.from, msg.requestId);
+      sendToFollower(core, lead, follower, false);
+      return;
+    case 'need-snapshot':
+      follower.synced = false;
+      follower.knownAccepted = null;
+      follower.knownCommitted = msg.committed;
+      noteReadAck(core, lead, msg.from, msg.requestId);
+      sendSnapshot(core, lead, follower);
+      return;
+    case 'ok':
+      assert(!core.strict || ballotEquals(msg.committer, lead.ballot), `OK from ${msg.from} without Committer ${lead.ballot.term}.${lead.ballot.id}`);
+      follower.synced = true;
+      follower.knownAccepted = msg.accepted;
+      follower.knownCommitted = msg.committed;
+      countAcks(core, lead, msg.from, msg.accepted);
+      noteReadAck(core, lead, msg.from, msg.requestId);
+      if (msg.accepted.firstMissing() < core.log.floor) sendSnapshot(core, lead, follower);
+      return;
+    default:
+      return assertNeverStatus(msg.status);
+  }
+}
+
+function assertNeverStatus(status: never): never {
+  throw new Error(`unexpected log-forward-reply status ${String(status)}`);
+}
+
+function countAcks(core: NodeCore, lead: LeaderState, from: number, accepted: TailBitmap): void {
+  const bit = bitOf(core, from);
+  if (bit === 0n) return;
+  const reached: number[] = [];
+  for (const [lsn, mask] of lead.ackMasks) {
+    if ((mask & bit) !== 0n || !accepted.has(lsn)) continue;
+    lead.ackMasks.set(lsn, mask | bit);
+    if (hasCommitQuorum(core, lead, lsn)) reached.push(lsn);
+  }
+  reached.sort((a, b) => a - b);
+  for (const lsn of reached) commitReached(core, lead, lsn);
+}
+
+function hasCommitQuorum(core: NodeCore, lead: LeaderState, lsn: number): boolean {
+  const mask = lead.ackMasks.get(lsn);
+  if (mask === undefined) return false;
+  const self = core.isDurable(lsn) ? bitOf(core, core.id) : 0n;
+  return isCommitQuorum(core, core.log.latestConfig().config, mask | self);
+}
+
+/** Re-tests every uncommitted position, after the config changed or records became durable. */
+export function recheckCommits(core: NodeCore, lead: LeaderState, lsns: Iterable<number>): void {
+  const reached: number[] = [];
+  for (const lsn of lsns) {
+    if (hasCommitQuorum(core, lead, lsn)) reached.push(lsn);
+  }
+  reached.sort((a, b) => a - b);
+  for (const lsn of reached) commitReached(core, lead, lsn);
+}
+
+export function recheckAllCommits(core: NodeCore, lead: LeaderState): void {
+  recheckCommits(core, lead, [...lead.ackMasks.keys()]);
+}
+
+/** A quorum holds `lsn`. With in-order commit, it also waits for every lower position. */
+function commitReached(core: NodeCore, lead: LeaderState, lsn: number): void {
+  if (!lead.ackMasks.has(lsn)) return;
+  if (core.opts.commitOrder === 'out-of-order') {
+    commitPosition(core, lead, lsn);
+    return;
+  }
+  lead.quorumReached.add(lsn);
+  let next = core.log.committed.firstMissing();
+  while (lead.quorumReached.has(next)) {
+    lead.quorumReached.delete(next);
+    commitPosition(core, lead, next);
+    next = core.log.committed.firstMissing();
+  }
+}
+
+function commitPosition(core: NodeCore, lead: LeaderState, lsn: number): void {
+  lead.ackMasks.delete(lsn);
+  markCommitted(core, lsn);
+  if (core.bug('coverage-counts-as-accepted')) {
+    const record = core.log.get(lsn);
+    if (record !== undefined) core.log.committed.unionInPlace(record.overrides.intersection(core.log.accepted));
+  }
+  const waiting = lead.pending.get(lsn);
+  if (waiting !== undefined) {
+    // Blind writes are acked at commit: no result depends on the state they apply to.
+    const rest = waiting.filter((request) => !request.blind);
+    for (const request of waiting) {
+      if (request.blind) core.complete(request.requestId, { status: 'ok', result: { kind: 'done' }, lsn });
+    }
+    if (rest.length === 0) lead.pending.delete(lsn);
+    else lead.pending.set(lsn, rest);
+  }
+  if (!lead.ready && core.log.committed.firstMissing() >= lead.baseEnd) becomeReady(core, lead);
+}
+
+export function markCommitted(core: NodeCore, lsn: number): void {
+  if (core.log.committed.has(lsn)) return;
+  core.log.committed.add(lsn);
+  core.newlyCommitted.push(lsn);
+  core.applyDirty = true;
+}
+
+export function becomeReady(core: NodeCore, lead: LeaderState): void {
+  lead.ready = true;
+  core.emit({ type: 'role', role: 'leader', ballot: lead.ballot, ready: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Follower
+
+export function handleLogForward(core: NodeCore, msg: LogForward): void {
+  const ballot = msg.ballot;
+  core.observeBallot(ballot);
+  let downgrade = false;
+  if (ballotLess(ballot, core.votedFor)) {
+    // Planted bug `accept-expired-vote`: a vote counts as expired after an election timeout of
+    // silence, and a LogForward from a lower ballot is then accepted.
+    const expired = core.electionElapsedTicks >= core.randomizedElectionTicks;
+    if (!(core.bug('accept-expired-vote') && expired)) {
+      replyTo(core, msg, 'stale');
+      return;
+    }
+    downgrade = true;
+  } else {
+    core.promise(ballot);
+    core.stepDownIfHigher(ballot, ballot.id);
+  }
+  if (core.role === 'follower') core.leaderId = ballot.id;
+  core.resetElectionTimer();
+
+  const order = compareBallots(core.committer, ballot);
+  if (order === 0) {
+    storeRecords(core, msg.records);
+  } else if (order < 0) {
+    if (!trySwitch(core, msg)) return;
+  } else {
+    // Only the planted bug gets here: the Committer goes down (a log that mixes ballots).
+    assert(downgrade, `Committer ${core.committer?.term}.${core.committer?.id} above an accepted ballot ${ballot.term}.${ballot.id}`);
+    core.committer = ballot;
+    core.persistHardState();
+    storeRecords(core, msg.records);
+  }
+
+  learnCommitted(core, msg.committed);
+  replyTo(core, msg, 'ok');
+}
+
+function storeRecords(core: NodeCore, records: LogRecord[]): void {
+  const stored: LogRecord[] = [];
+  for (const record of records) {
+    if (record.seq < core.log.floor) continue;
+    if (!core.log.store(record)) continue;
+    stored.push(record);
+    if (core.bug('coverage-counts-as-accepted')) core.log.accepted.unionInPlace(record.overrides);
+  }
+  core.persistRecords(stored);
+}
+
+/** The Committer switch of step 4. Returns false (after replying) when the base is not covered. */
+function trySwitch(core: NodeCore, msg: LogForward): boolean {
+  const log = core.log;
+  const keep = log.committed.clone();
+  const incoming = msg.records.filter((record) => record.seq >= log.floor);
+  const covered = keep.clone();
+  for (const record of incoming) covered.add(record.seq);
+
+  if (!core.bug('skip-base-sync') && !msg.base.isSubsetOf(covered)) {
+    const lowestMissing = covered.firstMissing();
+    const needSnapshot = lowestMissing < msg.floor && msg.base.has(lowestMissing);
+    replyTo(core, msg, needSnapshot ? 'need-snapshot' : 'need-sync');
+    return false;
+  }
+
+  core.committer = msg.ballot;
+  log.retainOnly(keep);
+  const stored: LogRecord[] = [];
+  for (const record of incoming) {
+    if (log.store(record)) stored.push(record);
+  }
+  core.persistSwitch(keep, stored);
+  core.applyDirty = true;
+  return true;
+}
+
+/** Committed ∪= leaderCommitted ∩ Accepted, reporting each newly committed position. */
+function learnCommitted(core: NodeCore, leaderCommitted: TailBitmap): void {
+  const log = core.log;
+  const end = leaderCommitted.len();
+  for (const lsn of leaderCommitted.positionsFrom(log.committed.firstMissing())) {
+    if (lsn >= end) break;
+    if (!log.committed.has(lsn) && log.accepted.has(lsn)) markCommitted(core, lsn);
+  }
+}
+
+function replyTo(core: NodeCore, msg: LogForward, status: LogForwardReply['status']): void {
+  core.reply(msg, {
+    type: 'log-forward-reply',
+    ballot: msg.ballot,
+    status,
+    votedFor: core.votedFor,
+    committer: core.committer,
+    accepted: core.log.accepted.clone(),
+    committed: core.log.committed.clone(),
+    applied: core.log.applied.clone(),
+  });
+}

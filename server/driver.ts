@@ -1,0 +1,358 @@
+// The one driver loop around the TRaft core. Every input (tick, peer message, client request)
+// is queued, applied to the node in one batch, and then the node's Ready is handled in the
+// durability order the core requires: persist (and fsync) -> send -> reply to clients ->
+// advance. Inputs that arrive while a batch is being persisted join the next batch, which is
+// how many client writes share one fsync.
+import assert from 'node:assert';
+import type { Logger } from 'pino';
+import { encodePersistBatch } from './core/codec.js';
+import type {
+  ClientOutcome,
+  ClientTag,
+  ClusterConfig,
+  Command,
+  JsonValue,
+  Message,
+  NodeEvent,
+  PersistOp,
+  ReadConsistency,
+  Ready,
+} from './core/types.js';
+import type { TraftNode } from './core/node.js';
+import { methodOf, type PeerMethod } from './transport/convert.js';
+
+/** The durable log the driver writes each Ready's batch to (server/storage implements it). */
+export interface DurableLog {
+  /** Resolves once `batch` is durable. */
+  persist(batch: Uint8Array): Promise<void>;
+  /** Writes a full image; everything persisted before it may be purged once it is durable. */
+  checkpoint(image: Uint8Array): Promise<void>;
+}
+
+/** Sends core request messages to peers; replies come back through Driver.deliverReply. */
+export interface PeerSender {
+  send(message: Message): void;
+}
+
+export interface TimedEvent {
+  monotonicTimeNs: bigint;
+  wallTimeMs: number;
+  event: NodeEvent;
+}
+
+export interface DriverOptions {
+  node: TraftNode;
+  log: DurableLog;
+  peers: PeerSender;
+  logger: Logger;
+  /** Planted bug: send messages and client replies before the batch is durable. */
+  ackBeforeFsync: boolean;
+  /** A client request with no completion after this long is answered UNKNOWN and forgotten. */
+  clientRequestTimeoutMs: number;
+  /** Called once on a failure the node cannot continue after (a failed write to the log). */
+  onFatal: (error: Error) => void;
+}
+
+interface PendingClient {
+  resolve: (outcome: ClientOutcome) => void;
+  startedAtMs: number;
+}
+
+/** A peer RPC whose response waits for the reply the core produces for its request. */
+interface PendingPeerReply {
+  peerId: number;
+  method: PeerMethod;
+  requestId: number;
+  resolve: (reply: Message | null) => void;
+  done: boolean;
+}
+
+export class Driver {
+  private readonly node: TraftNode;
+  private readonly options: DriverOptions;
+  private readonly logger: Logger;
+  private inbox: (() => void)[] = [];
+  /** Peer RPCs stepped in the batch being built; answered (maybe with null) when it is handled. */
+  private peerWaitersNext: PendingPeerReply[] = [];
+  private readonly pendingClients = new Map<number, PendingClient>();
+  private nextRequestId = 1;
+  private running = false;
+  private stopped = false;
+  private fatal = false;
+  private readonly eventListeners = new Set<(event: TimedEvent) => void>();
+  private readonly configListeners = new Set<(config: ClusterConfig) => void>();
+  private sweepTimer: NodeJS.Timeout;
+
+  constructor(options: DriverOptions) {
+    this.node = options.node;
+    this.options = options;
+    this.logger = options.logger;
+    const sweepIntervalMs = Math.max(100, Math.floor(options.clientRequestTimeoutMs / 4));
+    this.sweepTimer = setInterval(() => this.expireClientRequests(), sweepIntervalMs);
+    this.sweepTimer.unref();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Inputs
+
+  tick(): void {
+    this.enqueue(() => this.node.tick());
+  }
+
+  campaign(): void {
+    this.enqueue(() => this.node.campaign());
+  }
+
+  /** Steps a reply that arrived in the response of one of this node's outgoing RPCs. */
+  deliverReply(message: Message): void {
+    this.enqueue(() => this.node.step(message));
+  }
+
+  /**
+   * Steps a peer request and resolves with the reply the core produced for it once that reply
+   * may be sent (after its batch is durable), or with null when the core produced none.
+   */
+  deliverRequest(message: Message): Promise<Message | null> {
+    const { method } = methodOf(message);
+    return new Promise((resolve) => {
+      const waiter: PendingPeerReply = { peerId: message.from, method, requestId: message.requestId, resolve, done: false };
+      this.enqueue(() => {
+        this.peerWaitersNext.push(waiter);
+        this.node.step(message);
+      });
+    });
+  }
+
+  propose(command: Command, client: ClientTag | undefined): Promise<ClientOutcome> {
+    return this.clientRequest((requestId) => this.node.propose(requestId, command, client));
+  }
+
+  read(key: string, consistency: ReadConsistency): Promise<ClientOutcome> {
+    return this.clientRequest((requestId) => this.node.read(requestId, key, consistency));
+  }
+
+  changeConfig(target: ClusterConfig): Promise<ClientOutcome> {
+    return this.clientRequest((requestId) => this.node.changeConfig(requestId, target));
+  }
+
+  /** Subscribes to node events (role changes, commits, applies, snapshots); returns the unsubscribe. */
+  onEvent(listener: (event: TimedEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  /** Subscribes to applied config records. */
+  onConfigApplied(listener: (config: ClusterConfig) => void): () => void {
+    this.configListeners.add(listener);
+    return () => this.configListeners.delete(listener);
+  }
+
+  kvGet(key: string): JsonValue {
+    return this.node.kvGet(key);
+  }
+
+  /** Stops taking inputs and answers every pending client request UNKNOWN. */
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.sweepTimer);
+    for (const [requestId, pending] of this.pendingClients) {
+      pending.resolve({ status: 'unknown', reason: 'the server is shutting down' });
+      this.pendingClients.delete(requestId);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The loop
+
+  private clientRequest(submit: (requestId: number) => void): Promise<ClientOutcome> {
+    if (this.stopped || this.fatal) {
+      return Promise.resolve({ status: 'unknown', reason: 'the server is shutting down' });
+    }
+    const requestId = this.nextRequestId++;
+    return new Promise((resolve) => {
+      this.pendingClients.set(requestId, { resolve, startedAtMs: Date.now() });
+      this.enqueue(() => submit(requestId));
+    });
+  }
+
+  private enqueue(action: () => void): void {
+    if (this.stopped || this.fatal) {
+      return;
+    }
+    this.inbox.push(action);
+    if (!this.running) {
+      this.running = true;
+      setImmediate(() => void this.run());
+    }
+  }
+
+  private async run(): Promise<void> {
+    try {
+      while (!this.fatal && (this.inbox.length > 0 || this.node.hasReady())) {
+        const actions = this.inbox;
+        this.inbox = [];
+        for (const action of actions) {
+          action();
+        }
+        const waiters = this.peerWaitersNext;
+        this.peerWaitersNext = [];
+
+        if (this.node.hasReady()) {
+          await this.handleReady(this.node.ready(), waiters);
+        }
+        for (const waiter of waiters) {
+          settleWaiter(waiter, null);
+        }
+      }
+    } catch (error) {
+      this.fail(error as Error);
+    } finally {
+      this.running = false;
+    }
+    if (!this.fatal && this.inbox.length > 0) {
+      this.running = true;
+      setImmediate(() => void this.run());
+    }
+  }
+
+  private async handleReady(ready: Ready, waiters: PendingPeerReply[]): Promise<void> {
+    if (this.options.ackBeforeFsync) {
+      // Planted bug: messages and replies leave before their batch is durable, so a crash
+      // can lose a vote or a write that a peer or a client already saw.
+      const durable = this.persist(ready.persist);
+      this.release(ready, waiters);
+      await durable;
+    } else {
+      await this.persist(ready.persist);
+      this.release(ready, waiters);
+    }
+    this.node.advance(ready);
+  }
+
+  /** Writes a Ready's ops: checkpoints as images, every other run of ops as one batch. */
+  private async persist(ops: PersistOp[]): Promise<void> {
+    if (ops.length === 0) {
+      return;
+    }
+    let run: PersistOp[] = [];
+    const writes: Promise<void>[] = [];
+    for (const op of ops) {
+      if (op.type === 'checkpoint') {
+        if (run.length > 0) {
+          writes.push(this.options.log.persist(encodePersistBatch(run)));
+          run = [];
+        }
+        writes.push(this.options.log.checkpoint(encodePersistBatch([op])));
+      } else {
+        run.push(op);
+      }
+    }
+    if (run.length > 0) {
+      writes.push(this.options.log.persist(encodePersistBatch(run)));
+    }
+    await Promise.all(writes);
+  }
+
+  /** Sends messages, answers peer RPCs and client requests, and publishes events. */
+  private release(ready: Ready, waiters: PendingPeerReply[]): void {
+    for (const message of ready.messages) {
+      const { isReply } = methodOf(message);
+      if (!isReply) {
+        this.options.peers.send(message);
+        continue;
+      }
+      const waiter = findWaiter(waiters, message);
+      if (waiter) {
+        settleWaiter(waiter, message);
+      } else {
+        this.logger.debug({ type: message.type, to: message.to, requestId: message.requestId }, 'reply has no waiting RPC; dropped');
+      }
+    }
+
+    for (const completion of ready.completions) {
+      const pending = this.pendingClients.get(completion.requestId);
+      if (pending) {
+        this.pendingClients.delete(completion.requestId);
+        pending.resolve(completion.outcome);
+      }
+    }
+
+    this.publishEvents(ready.events);
+  }
+
+  private publishEvents(events: NodeEvent[]): void {
+    if (events.length === 0) {
+      return;
+    }
+    const monotonicTimeNs = process.hrtime.bigint();
+    const wallTimeMs = Date.now();
+    for (const event of events) {
+      if (event.type === 'role') {
+        this.logger.info({ role: event.role, ballot: event.ballot, ready: event.ready }, 'role changed');
+      } else if (event.type === 'snapshot') {
+        this.logger.info({ floor: event.floor, installed: event.installed }, 'snapshot');
+      } else if (event.type === 'apply' && event.command.kind === 'config') {
+        this.logger.info({ seq: event.seq, config: event.command.config }, 'config applied');
+        for (const listener of this.configListeners) {
+          listener(event.command.config);
+        }
+      }
+      for (const listener of this.eventListeners) {
+        listener({ monotonicTimeNs, wallTimeMs, event });
+      }
+    }
+  }
+
+  private expireClientRequests(): void {
+    const cutoffMs = Date.now() - this.options.clientRequestTimeoutMs;
+    for (const [requestId, pending] of this.pendingClients) {
+      // Map iteration follows insertion order, which is start order.
+      if (pending.startedAtMs > cutoffMs) {
+        break;
+      }
+      this.pendingClients.delete(requestId);
+      pending.resolve({ status: 'unknown', reason: `no outcome within ${this.options.clientRequestTimeoutMs} ms` });
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.fatal) {
+      return;
+    }
+    this.fatal = true;
+    this.logger.fatal({ err: error }, 'driver failed; stopping');
+    for (const [requestId, pending] of this.pendingClients) {
+      pending.resolve({ status: 'unknown', reason: 'the server failed' });
+      this.pendingClients.delete(requestId);
+    }
+    this.options.onFatal(error);
+  }
+}
+
+/**
+ * Finds the RPC that `reply` answers: the same peer and method, preferring an equal request id.
+ * The fallback by order covers a core that numbers its replies independently.
+ */
+function findWaiter(waiters: PendingPeerReply[], reply: Message): PendingPeerReply | undefined {
+  const { method } = methodOf(reply);
+  let fallback: PendingPeerReply | undefined;
+  for (const waiter of waiters) {
+    if (waiter.done || waiter.peerId !== reply.to || waiter.method !== method) {
+      continue;
+    }
+    if (waiter.requestId === reply.requestId) {
+      return waiter;
+    }
+    fallback ??= waiter;
+  }
+  return fallback;
+}
+
+function settleWaiter(waiter: PendingPeerReply, reply: Message | null): void {
+  if (waiter.done) {
+    return;
+  }
+  assert(reply === null || reply.to === waiter.peerId, 'a reply goes to the peer that sent the request');
+  waiter.done = true;
+  waiter.resolve(reply);
+}

@@ -1,0 +1,230 @@
+// The TRaftKV client service: validates each request, hands it to the driver as a core command,
+// read or config change, and maps the core's outcome to a reply status.
+import { create } from '@bufbuild/protobuf';
+import type * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { isVoter, majorityConfig, validateConfig } from '../core/quorum.js';
+import type { ClientOutcome, ClientTag, ClusterConfig, Command, MicroOp } from '../core/types.js';
+import type { Header } from '../../proto/gen/traft/v1/common_pb.js';
+import {
+  ConfigReplySchema,
+  KvReplySchema,
+  ReadConsistency,
+  ReplyStatus,
+  StatusReplySchema,
+  TRaftKV,
+  type ConfigReply,
+  type KvReply,
+  type WriteTag,
+} from '../../proto/gen/traft/v1/kv_pb.js';
+import type { Driver } from '../driver.js';
+import { fromWireConfig, toSafeNumber, toWireBallot, toWireConfig, WireError } from './convert.js';
+import { addService, InvalidRequestError } from './grpc.js';
+import { jsonValueSchema, parseJsonField } from './json-wire.js';
+import type { NodeView } from './node-view.js';
+
+export interface KvServiceOptions {
+  selfId: number;
+  clusterId: string;
+  driver: Driver;
+  view: NodeView;
+  /** Planted bug no-dedup: drop the client's (clientId, seq) before proposing. */
+  dropClientTags: boolean;
+  logger: Logger;
+}
+
+/** Positions are bits of a 64-bit quorum mask. */
+const POSITION_MAX = 63;
+
+export function addKvService(server: grpc.Server, options: KvServiceOptions): void {
+  const { driver, view } = options;
+
+  const checkHeader = (header: Header | undefined): void => {
+    if (header && header.clusterId !== '' && header.clusterId !== options.clusterId) {
+      throw new InvalidRequestError(
+        `cluster id ${JSON.stringify(header.clusterId)} does not match this server's ${JSON.stringify(options.clusterId)}`,
+      );
+    }
+  };
+
+  const tagOf = (tag: WriteTag | undefined): ClientTag | undefined => {
+    if (!tag || tag.clientId === '' || options.dropClientTags) {
+      return undefined;
+    }
+    return { clientId: tag.clientId, seq: wire(() => toSafeNumber(tag.seq, 'tag.seq')) };
+  };
+
+  const write = async (header: Header | undefined, tag: WriteTag | undefined, build: () => Command): Promise<KvReply> => {
+    checkHeader(header);
+    const command = wire(build);
+    const outcome = await driver.propose(command, tagOf(tag));
+    return kvReply(outcome, view);
+  };
+
+  const value = (text: string, field: string) => parseJsonField(jsonValueSchema, text, field);
+
+  addService(server, TRaftKV, {
+    put: (r) => write(r.header, r.tag, () => ({ kind: 'put', key: r.key, value: value(r.valueJson, 'value_json') })),
+    delete: (r) => write(r.header, r.tag, () => ({ kind: 'delete', key: r.key })),
+    cas: (r) =>
+      write(r.header, r.tag, () => ({
+        kind: 'cas',
+        key: r.key,
+        expected: value(r.expectedJson, 'expected_json'),
+        value: value(r.valueJson, 'value_json'),
+      })),
+    append: (r) => write(r.header, r.tag, () => ({ kind: 'append', key: r.key, value: value(r.valueJson, 'value_json') })),
+    incr: (r) => write(r.header, r.tag, () => ({ kind: 'incr', key: r.key, delta: toSafeNumber(r.delta, 'delta') })),
+    txn: (r) =>
+      write(r.header, r.tag, () => ({
+        kind: 'txn',
+        ops: r.ops.map((op, i): MicroOp => {
+          if (op.f === 'append') {
+            return { f: 'append', key: op.key, value: value(op.valueJson, `ops[${i}].value_json`) };
+          }
+          if (op.f === 'r') {
+            return { f: 'r', key: op.key };
+          }
+          throw new WireError(`ops[${i}].f ${JSON.stringify(op.f)} is neither "append" nor "r"`);
+        }),
+      })),
+    get: async (r) => {
+      checkHeader(r.header);
+      const consistency = r.consistency === ReadConsistency.STALE ? 'stale' : 'linearizable';
+      if (r.consistency !== ReadConsistency.UNSPECIFIED && r.consistency !== ReadConsistency.LINEARIZABLE && r.consistency !== ReadConsistency.STALE) {
+        throw new InvalidRequestError(`consistency ${String(r.consistency)} is unknown; use LINEARIZABLE or STALE`);
+      }
+      return kvReply(await driver.read(r.key, consistency), view);
+    },
+    addLearner: async (r) => {
+      checkHeader(r.header);
+      if (r.id === 0 || r.addr === '') {
+        throw new InvalidRequestError('AddLearner needs an id >= 1 and an addr host:port');
+      }
+      const current = view.config();
+      if (current.members.some((m) => m.id === r.id)) {
+        return configReply({ status: 'rejected', reason: `member ${r.id} already exists` }, view);
+      }
+      const position = Math.max(-1, ...current.members.map((m) => m.position)) + 1;
+      if (position > POSITION_MAX) {
+        return configReply({ status: 'rejected', reason: `no free position: positions run out at ${POSITION_MAX}` }, view);
+      }
+      const target: ClusterConfig = {
+        members: [...current.members, { id: r.id, addr: r.addr, position }],
+        families: current.families,
+      };
+      return configReply(await driver.changeConfig(target), view);
+    },
+    changeConfig: async (r) => {
+      checkHeader(r.header);
+      const target = r.config ? wire(() => fromWireConfig(r.config, 'config')) : votersConfig(view.config(), r.voterIds);
+      const problem = validateConfig(target);
+      if (problem !== null) {
+        throw new InvalidRequestError(`target config is invalid: ${problem}`);
+      }
+      return configReply(await driver.changeConfig(target), view);
+    },
+    removeMember: async (r) => {
+      checkHeader(r.header);
+      const current = view.config();
+      if (!current.members.some((m) => m.id === r.id)) {
+        return configReply({ status: 'rejected', reason: `member ${r.id} is not in the config` }, view);
+      }
+      const voters = current.members.filter((m) => isVoter(current, m.id) && m.id !== r.id).map((m) => m.id);
+      const members = current.members.filter((m) => m.id !== r.id);
+      if (voters.length === 0) {
+        return configReply({ status: 'rejected', reason: `removing ${r.id} would leave no voter` }, view);
+      }
+      return configReply(await driver.changeConfig(majorityConfig(members, voters)), view);
+    },
+    getConfig: async (r) => {
+      checkHeader(r.header);
+      return create(ConfigReplySchema, { status: ReplyStatus.OK, config: toWireConfig(view.config()) });
+    },
+    status: async (r) => {
+      checkHeader(r.header);
+      const status = view.status();
+      return create(StatusReplySchema, {
+        id: options.selfId,
+        role: status.role,
+        ballot: toWireBallot(status.ballot),
+        leaderId: status.leaderId ?? 0,
+        leaderAddr: status.leaderId === null ? '' : (view.addressOf(status.leaderId) ?? ''),
+        ready: status.ready,
+        committer: status.committer === null ? undefined : toWireBallot(status.committer),
+        accepted: status.accepted,
+        committed: status.committed,
+        applied: status.applied,
+        config: toWireConfig(status.config),
+        statusJson: status.json,
+      });
+    },
+  });
+}
+
+/** Runs a conversion of client input, turning a WireError into INVALID_ARGUMENT. */
+function wire<T>(convert: () => T): T {
+  try {
+    return convert();
+  } catch (error) {
+    if (error instanceof WireError) {
+      throw new InvalidRequestError(error.message);
+    }
+    throw error;
+  }
+}
+
+/** A majority config over `voterIds`; every other current member stays as a learner. */
+function votersConfig(current: ClusterConfig, voterIds: number[]): ClusterConfig {
+  if (voterIds.length === 0) {
+    throw new InvalidRequestError('ChangeConfig needs voter_ids or a config');
+  }
+  for (const id of voterIds) {
+    if (!current.members.some((m) => m.id === id)) {
+      throw new InvalidRequestError(`voter ${id} is not a member; add it with AddLearner first`);
+    }
+  }
+  return majorityConfig(current.members, [...new Set(voterIds)]);
+}
+
+function replyStatus(outcome: ClientOutcome): { status: ReplyStatus; leaderId: number; reason: string } {
+  switch (outcome.status) {
+    case 'ok':
+      return { status: ReplyStatus.OK, leaderId: 0, reason: '' };
+    case 'not-leader':
+      return { status: ReplyStatus.NOT_LEADER, leaderId: outcome.leaderId ?? 0, reason: 'not the leader' };
+    case 'not-ready':
+      return { status: ReplyStatus.NOT_READY, leaderId: 0, reason: 'the leader has not committed its base yet' };
+    case 'unknown':
+      return { status: ReplyStatus.UNKNOWN, leaderId: 0, reason: outcome.reason };
+    case 'rejected':
+      return { status: ReplyStatus.REJECTED, leaderId: 0, reason: outcome.reason };
+    default: {
+      const unexpected: never = outcome;
+      throw new Error(`unexpected outcome ${JSON.stringify(unexpected)}`);
+    }
+  }
+}
+
+function kvReply(outcome: ClientOutcome, view: NodeView): KvReply {
+  const { status, leaderId, reason } = replyStatus(outcome);
+  return create(KvReplySchema, {
+    status,
+    leaderId,
+    leaderAddr: leaderId === 0 ? '' : (view.addressOf(leaderId) ?? ''),
+    reason,
+    resultJson: outcome.status === 'ok' ? JSON.stringify(outcome.result) : '',
+    lsn: BigInt(outcome.status === 'ok' && outcome.lsn !== null ? outcome.lsn : -1),
+  });
+}
+
+function configReply(outcome: ClientOutcome, view: NodeView): ConfigReply {
+  const { status, leaderId, reason } = replyStatus(outcome);
+  return create(ConfigReplySchema, {
+    status,
+    leaderId,
+    leaderAddr: leaderId === 0 ? '' : (view.addressOf(leaderId) ?? ''),
+    reason,
+    config: toWireConfig(view.config()),
+  });
+}
