@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 
-.PHONY: all install build proto test test-cluster soak sim bench bench-server bench-checker bench-elle bench-report clean
+.PHONY: all install build proto test test-cluster soak sim bench bench-server bench-checker bench-elle bench-report bench-core-data clean
 
 all: build
 
@@ -32,7 +32,7 @@ soak: build
 sim: build
 	node dist/server/sim/cli.js --seeds 1-500 --steps 5000
 
-bench: bench-server bench-checker bench-elle bench-report
+bench: bench-server bench-checker bench-elle bench-report bench-core-data
 
 bench-server: build
 	node dist/bench/server.js
@@ -45,6 +45,9 @@ bench-elle: build
 
 bench-report: build
 	node dist/bench/report.js
+
+bench-core-data: build
+	node dist/bench/core-data.js
 
 clean:
 	rm -rf dist

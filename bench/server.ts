@@ -105,8 +105,8 @@ function printPhase(r: PhaseResult): void {
 }
 
 /**
- * A TCP proxy on 127.0.0.1 that delays every chunk in both directions by `delayMs` plus a
- * uniform jitter up to `jitterMs`, keeping the byte order of each direction.
+ * Starts a TCP proxy on 127.0.0.1 that delays every chunk in both directions by `delayMs` plus
+ * a uniform jitter up to `jitterMs`, keeping the byte order of each direction.
  */
 async function startDelayProxy(targetPort: number, delayMs: number, jitterMs: number): Promise<{ port: number; server: Server }> {
   const sockets = new Set<Socket>();

@@ -74,14 +74,13 @@ export class Cluster {
   ) {}
 
   /** Starts the proxy mesh and every server; does not wait for a leader. */
-  static async start(options: ClusterOptions, onSpawn: (pid: number) => void): Promise<Cluster> {
+  static async start(options: ClusterOptions): Promise<Cluster> {
     assert(options.nodeCount >= 1, `nodeCount must be >= 1, got ${options.nodeCount}`);
     const ports = new Map<number, number>();
     for (let id = 1; id <= options.nodeCount; id += 1) ports.set(id, await freePort());
 
     const mesh = await ProxyMesh.start(ports, options.log.child({ component: 'proxy' }));
     const cluster = new Cluster(options, mesh);
-    cluster.spawnHook = onSpawn;
     for (const [id, port] of ports) {
       const nodeDir = path.join(options.runDir, 'nodes', String(id));
       const dataDir = path.join(nodeDir, 'data');
@@ -95,8 +94,6 @@ export class Cluster {
     for (const id of ports.keys()) cluster.spawn(id);
     return cluster;
   }
-
-  private spawnHook: (pid: number) => void = () => undefined;
 
   get nodeIds(): number[] {
     return [...this.nodes.keys()];
@@ -113,6 +110,11 @@ export class Cluster {
 
   endpointOf(id: number): string {
     return this.node(id).info.listen;
+  }
+
+  /** True when at least one server process is running or paused (not exited). */
+  anyRunning(): boolean {
+    return [...this.nodes.values()].some((node) => node.state === 'running' || node.state === 'paused');
   }
 
   stateOf(id: number): NodeState {
@@ -202,13 +204,12 @@ export class Cluster {
     node.pid = child.pid;
     node.state = 'running';
     this.startedPids.push(child.pid);
-    this.spawnHook(child.pid);
     this.options.log.info({ node: id, pid: child.pid, listen: node.info.listen }, 'server started');
 
     void child.then((result) => {
       if (node.child !== child) return;
       if (node.state === 'running') {
-        // An exit nobody asked for: the server crashed or refused to start.
+        // The controller did not request this exit, so the server crashed or failed to start.
         node.state = 'killed';
         this.options.log.warn({ node: id, pid: child.pid, exitCode: result.exitCode, signal: result.signal }, 'server exited unexpectedly');
       }

@@ -11,7 +11,8 @@ const CLIENTS_MAX = 8;
 const READY_KEY = 'traft:ready';
 
 export interface ClientPool {
-  clients: KvClient[];
+  /** TraftClient satisfies the workloads' KvClient interface. */
+  clients: TraftClient[];
   close(): void;
 }
 
@@ -30,11 +31,12 @@ export async function connectClients(endpoints: string[], concurrency: number, s
 }
 
 /** Writes to a reserved key until a write is acknowledged, which proves a leader commits. */
-export async function waitForLeader(client: KvClient, timeoutMs: number, signal: AbortSignal): Promise<number> {
+export async function waitForLeader(client: KvClient, timeoutMs: number, signal: AbortSignal, anyServerRunning: () => boolean): Promise<number> {
   const startedMs = Date.now();
   let attempt = 0;
   let lastReason = 'no reply yet';
   while (Date.now() - startedMs < timeoutMs && !signal.aborted) {
+    if (!anyServerRunning()) throw new ClusterError('every server exited before a leader was elected; see nodes/<id>/server.log in the run folder');
     attempt += 1;
     const outcome = await client.put(READY_KEY, attempt);
     if (outcome.type === 'ok') return Date.now() - startedMs;
@@ -45,8 +47,8 @@ export async function waitForLeader(client: KvClient, timeoutMs: number, signal:
 }
 
 /**
- * Asks each endpoint for its status and returns the id of a node that reports itself leader.
- * Returns undefined when no node answers as leader (during an election, or with every node down).
+ * Asks each endpoint for its status and returns the id of a node that reports itself leader, or
+ * undefined when none does (during an election, or with every node down).
  */
 export async function findLeader(client: TraftClient, endpoints: readonly { id: number; endpoint: string }[]): Promise<number | undefined> {
   const replies = await Promise.all(endpoints.map(async ({ id, endpoint }) => ({ id, outcome: await client.status(endpoint) })));

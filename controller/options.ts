@@ -1,14 +1,13 @@
 // Validation of `traft run` options: raw command-line strings in, one typed RunOptions out. Every
 // rejection is a UsageError naming the flag, the bad value and what to pass instead.
 import { z } from 'zod';
-import { CORE_UNSAFE_BUGS } from '../server/core/types.js';
+import { UNSAFE_BUGS as SERVER_UNSAFE_BUGS } from '../server/config.js';
 import { WORKLOAD_NAMES } from '../workloads/index.js';
 import { UsageError } from './errors.js';
 import { NEMESIS_FAMILIES, type NemesisFamily } from './nemesis.js';
 
-/** Process-level planted bugs the server accepts besides the core ones. */
-export const SERVER_UNSAFE_BUGS = ['ack-before-fsync', 'no-dedup'] as const;
-export const UNSAFE_BUGS: readonly string[] = [...CORE_UNSAFE_BUGS, ...SERVER_UNSAFE_BUGS];
+/** Planted bugs `--unsafe` accepts: the server's list, so the two cannot drift apart. */
+export const UNSAFE_BUGS: readonly string[] = SERVER_UNSAFE_BUGS;
 
 export const NODES_MAX = 15;
 export const SEED_MAX = 2 ** 31 - 1;
@@ -61,7 +60,7 @@ export const RUN_DEFAULTS = {
   concurrency: '10n',
   rate: '500',
   nemesis: 'all',
-  nemesisInterval: '10',
+  nemesisInterval: '5',
   store: './store',
   recoveryTime: '5',
   checkTimeLimit: '120',
@@ -152,7 +151,7 @@ export function parseRunOptions(workload: string, raw: RawRunOptions, randomSeed
   };
 }
 
-/** The `traft run` command line that replays a run with the same schedule. */
+/** Builds the `traft run` command line that replays a run with the same schedule. */
 export function replayCommand(options: RunOptions): string {
   const parts = [
     'traft run', options.workload,

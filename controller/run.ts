@@ -37,7 +37,7 @@ export interface RunIo {
   out: NodeJS.WriteStream;
 }
 
-/** What a signal or crash handler needs to stop a run that is in progress. */
+/** The state a signal or crash handler needs to stop a run in progress. */
 interface ActiveRun {
   runDir: string;
   meta: RunMeta;
@@ -120,15 +120,13 @@ export async function runBench(options: RunOptions, io: RunIo): Promise<number> 
         heartbeatMs: options.heartbeatMs,
         unsafe: options.unsafe,
         log: log.child({ component: 'cluster' }),
-      },
-      () => undefined,
-    );
+      });
     run.cluster = cluster;
     meta.nodes = cluster.nodeInfos;
     await writeRunMeta(runDir, meta);
 
     pool = await connectClients(cluster.endpoints, options.concurrency, options.seed, options.rpcTimeoutMs);
-    const leaderMs = await waitForLeader(pool.clients[0]!, LEADER_TIMEOUT_MS, abort.signal);
+    const leaderMs = await waitForLeader(pool.clients[0]!, LEADER_TIMEOUT_MS, abort.signal, () => cluster.anyRunning());
     log.info({ leaderMs }, 'cluster ready');
 
     mainPhase = await runPhases(options, { cluster, pool, recorder, log, abort, io, workloadCreate: workload.create });
@@ -190,7 +188,7 @@ async function runPhases(options: RunOptions, context: PhaseContext): Promise<{ 
   const limitNs = options.timeLimitS * NS_PER_S;
 
   const endpoints = cluster.nodeIds.map((id) => ({ id, endpoint: cluster.endpointOf(id) }));
-  const nemesis = new Nemesis(cluster, recorder, () => findLeader(pool.clients[0] as never, endpoints), log.child({ component: 'nemesis' }));
+  const nemesis = new Nemesis(cluster, recorder, () => findLeader(pool.clients[0]!, endpoints), log.child({ component: 'nemesis' }));
   let phase = 'main';
   const phaseStartNs = recorder.nowNs();
   const status = new StatusLine(
@@ -232,7 +230,7 @@ async function runPhases(options: RunOptions, context: PhaseContext): Promise<{ 
     phase = 'recovery';
     await sleepMs(options.recoveryS * 1000, abort.signal);
     try {
-      await waitForLeader(pool.clients[0]!, RECOVERY_LEADER_TIMEOUT_MS, abort.signal);
+      await waitForLeader(pool.clients[0]!, RECOVERY_LEADER_TIMEOUT_MS, abort.signal, () => cluster.anyRunning());
     } catch (error) {
       // The final reads still run and fail, so the checkers see the missing reads.
       log.error({ err: error }, 'no leader after recovery');

@@ -96,6 +96,17 @@ t.test('browser: markup in a history renders as text', { skip }, async (t) => {
   await page.close();
 });
 
+t.test('browser: empty history renders', { skip }, async (t) => {
+  const run = syntheticRun({ clientOpCount: 10, concurrency: 1, seed: 2 });
+  const path = join(folder, 'empty.html');
+  await writeFile(path, renderReportHtml(buildReportData(run.meta, [], [])));
+  const { page, errors } = await openPage(path);
+  t.same(errors, [], 'no page errors');
+  t.match(await page.locator('#banner').innerText(), /UNKNOWN/);
+  t.match(await page.locator('#results').innerText(), /No checker results were recorded/);
+  await page.close();
+});
+
 t.test('browser: store index renders names as text', { skip }, async (t) => {
   const path = join(folder, 'index.html');
   const runName = 'javascript:window.pwned=1';
@@ -147,6 +158,11 @@ t.test('browser: 100k-op report draws', { skip }, async (t) => {
   await page.mouse.move(box.x + box.width / 2, box.y + 40);
   for (let i = 0; i < 5; i++) await page.mouse.wheel(0, -100);
   t.not(await page.locator('#window').innerText(), before, 'zoom changes the time window');
+
+  // The timeline button of an anomaly op zooms the charts onto that op.
+  const beforeFocus = await page.locator('#window').innerText();
+  await page.locator('button.show-op').first().click();
+  t.not(await page.locator('#window').innerText(), beforeFocus, 'focusing an op changes the time window');
 
   if (screenshotDir !== undefined) await page.screenshot({ path: join(screenshotDir, 'report-100k.png') });
   await page.close();

@@ -1,6 +1,7 @@
 import t from 'tap';
 import type { Op, OpType, ProcessId } from '../checker/history/types.js';
 import type { CheckResult } from '../checker/result.js';
+import { checkLinearizable } from '../checker/linearizable/index.js';
 import { ANOMALIES_SHOWN_MAX, buildReportData } from './data.js';
 import { PREFIX_OPS_MAX } from './anomaly-view.js';
 import { previewJson } from './preview.js';
@@ -87,10 +88,10 @@ t.test('data: fault bands pair by target', async (t) => {
   t.equal(bands.length, 4);
 
   const [kill1, kill2, partition, pause] = bands;
-  t.same([kill1.f, kill1.startNs, kill1.endNs, kill1.healed, kill1.targets], ['kill', 100, 900, false, '[1]'], 'kill 1 never restarted');
+  t.same([kill1.f, kill1.startNs, kill1.endNs, kill1.healed, kill1.targets], ['kill', 100, 900, false, 'node 1'], 'kill 1 never restarted');
   t.same([kill2.f, kill2.startNs, kill2.endNs, kill2.healed, kill2.endF], ['kill', 120, 210, true, 'restart'], 'kill 2 ends at its restart');
   t.same([partition.startNs, partition.endNs, partition.endIndex], [300, 410, 9], 'heal without targets ends the partition');
-  t.match(partition.targets, /halves/);
+  t.match(partition.targets, /halves/, 'a value without targets is shown as JSON');
   t.same([pause.startNs, pause.endNs, pause.healed], [500, 610, true], 'resume without targets ends the pause');
 });
 
@@ -220,4 +221,42 @@ t.test('data: large extra fields left out', async (t) => {
 t.test('data: pure for the same inputs', async (t) => {
   const run = syntheticRun({ clientOpCount: 300, concurrency: 4, seed: 11 });
   t.same(buildReportData(run.meta, run.ops, run.results), buildReportData(run.meta, run.ops, run.results));
+});
+
+// The linearizability checker's real failure shape must come out as the linearizability view.
+t.test('data: real linearizability failure', async (t) => {
+  const ops: Op[] = [
+    { index: 0, time: 0, process: 0, type: 'invoke', f: 'write', key: 'x', value: 1 },
+    { index: 1, time: 10, process: 0, type: 'ok', f: 'write', key: 'x', value: 1 },
+    { index: 2, time: 20, process: 1, type: 'invoke', f: 'read', key: 'x', value: null },
+    { index: 3, time: 30, process: 1, type: 'ok', f: 'read', key: 'x', value: 2 },
+  ];
+  const result = await checkLinearizable(ops, { model: 'cas-register', workers: 0 });
+  t.equal(result.valid, false);
+
+  const anomaly = buildReportData(meta, ops, [result]).results[0].anomalies[0];
+  t.ok(anomaly.linearizability, 'the failure has a linearizability view');
+  t.equal(anomaly.linearizability?.key, 'x');
+  t.same(anomaly.linearizability?.prefixOps.map((op) => op.index), [1], 'the write, shown by its completion');
+  t.ok((anomaly.linearizability?.statesBefore.length ?? 0) > 0, 'states listed');
+  t.same(anomaly.ops.map((op) => op.index), [2, 3]);
+});
+
+t.test('data: controller nemesis values', async (t) => {
+  // The controller records {targets, mode} or {targets, shape, cuts, groups}, and an error when a fault failed.
+  const partition = { targets: [1, 2, 3], shape: 'majorities-ring', cuts: [[1, 2]], groups: [[1], [2, 3]] };
+  const ops: Op[] = [
+    { index: 0, time: 0, process: 'nemesis', type: 'invoke', f: 'partition', value: partition },
+    { index: 1, time: 5, process: 'nemesis', type: 'info', f: 'partition', value: partition },
+    { index: 2, time: 10, process: 'nemesis', type: 'invoke', f: 'pause', value: { targets: [4], mode: 'one' } },
+    { index: 3, time: 15, process: 'nemesis', type: 'info', f: 'pause', value: { targets: [4], mode: 'one' }, error: 'failed: no such process' },
+    { index: 4, time: 20, process: 'nemesis', type: 'invoke', f: 'heal', value: { targets: [1, 2, 3], shape: 'majorities-ring' } },
+    { index: 5, time: 25, process: 'nemesis', type: 'info', f: 'heal', value: { targets: [1, 2, 3], shape: 'majorities-ring' } },
+  ];
+  const [partitionBand, pauseBand] = buildReportData(meta, ops, []).faults;
+  t.equal(partitionBand.targets, 'nodes 1, 2, 3 (majorities-ring)');
+  t.same([partitionBand.endNs, partitionBand.healed], [25, true]);
+  t.equal(pauseBand.targets, 'node 4');
+  t.equal(pauseBand.error, 'failed: no such process');
+  t.equal(pauseBand.healed, false);
 });

@@ -1,7 +1,7 @@
 // Fault bands: spans of the run during which a nemesis fault was (or may have been) in effect.
 import type { OpPair } from '../checker/op-pairs.js';
 import type { FaultBand } from './types.js';
-import { previewText } from './preview.js';
+import { clipText, previewText } from './preview.js';
 
 /** The nemesis f that starts a fault, mapped to the f that ends it. */
 const FAULT_ENDS: Record<string, string> = { kill: 'restart', pause: 'resume', partition: 'heal', stop: 'start' };
@@ -33,8 +33,9 @@ export function buildFaultBands(nemesisPairs: readonly OpPair[], historyEndNs: n
         startNs: invoke.time,
         endNs: historyEndNs,
         healed: false,
-        targets: previewText(value, TARGETS_CHARS_MAX),
+        targets: describeTargets(value),
         startIndex: invoke.index,
+        error: completion?.error,
       };
       bands.push(band);
       open.push({ band, targets: targetsOf(value) });
@@ -73,6 +74,15 @@ export function targetsOf(value: unknown): string[] | undefined {
     }
   }
   return undefined;
+}
+
+/** Returns "nodes 1, 3" plus a partition shape when the value names them, else the value as JSON. */
+function describeTargets(value: unknown): string {
+  const targets = targetsOf(value);
+  if (targets === undefined) return previewText(value, TARGETS_CHARS_MAX);
+  const shape = typeof value === 'object' && value !== null ? (value as { shape?: unknown }).shape : undefined;
+  const text = `node${targets.length === 1 ? '' : 's'} ${targets.join(', ')}${typeof shape === 'string' ? ` (${shape})` : ''}`;
+  return clipText(text, TARGETS_CHARS_MAX);
 }
 
 /** True when either side names no targets (meaning all) or both share one. */

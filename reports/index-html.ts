@@ -53,7 +53,7 @@ const INDEX_SCRIPT = String.raw`
     row.appendChild(cell(entry.problem || ''));
     body.appendChild(row);
   });
-  document.getElementById('count').textContent = entries.length + ' runs, newest first.';
+  document.getElementById('count').textContent = entries.length + (entries.length === 1 ? ' run' : ' runs') + ', newest first.';
   document.body.setAttribute('data-rendered', 'true');
 })();
 `;

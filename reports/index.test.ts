@@ -60,6 +60,15 @@ t.test('index: interrupted run still gets a report', async (t) => {
   t.match(data.problems[1], new RegExp(`history\\.jsonl:${run.ops.length + 1}: invalid JSON .*the report shows the ${run.ops.length} ops before it`));
 });
 
+t.test('index: null stats are dropped', async (t) => {
+  const run = syntheticRun({ clientOpCount: 20, concurrency: 1, seed: 6 });
+  const results = { valid: true, results: [{ checker: 'counter', valid: true, summary: 'ok', anomalies: [], stats: { readOkCount: 3, rate: null } }] };
+  const runDir = await writeRun('counter', 'null-stats', run.meta, run.ops, results);
+  await writeRunReport(runDir);
+  const data = embedded<ReportData>(await readFile(join(runDir, 'report.html'), 'utf8'), 'report-data');
+  t.same(data.results[0].stats, { readOkCount: 3 });
+});
+
 t.test('index: bad run folders are rejected', async (t) => {
   const empty = join(store, 'empty-run');
   await mkdir(empty, { recursive: true });

@@ -38,7 +38,11 @@ const checkResultSchema = z.looseObject({
   summary: z.string(),
   anomalies: z.array(anomalySchema),
   unknownReason: z.string().optional(),
-  stats: z.record(z.string(), z.number()).optional(),
+  // JSON turns NaN and Infinity into null, so non-numbers are dropped rather than failing the report.
+  stats: z
+    .record(z.string(), z.unknown())
+    .transform((stats) => Object.fromEntries(Object.entries(stats).filter((entry): entry is [string, number] => typeof entry[1] === 'number')))
+    .optional(),
 });
 
 export const runResultsSchema = z.object({

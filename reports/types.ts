@@ -153,6 +153,8 @@ export interface FaultBand {
   endIndex?: number;
   /** The op that ended the fault. */
   endF?: string;
+  /** Set when the nemesis reported that applying the fault failed, so it may never have been in effect. */
+  error?: string;
 }
 
 /** Latency quantiles of ok client ops, binned by invocation time. */

@@ -53,6 +53,10 @@ export interface DriverOptions {
   onFatal: (error: Error) => void;
 }
 
+const STATS_LOG_INTERVAL_MS = 2_000;
+/** Readies whose batches may be in flight to the WAL at once. */
+const READY_PIPELINE_DEPTH_MAX = 16;
+
 interface PendingClient {
   resolve: (outcome: ClientOutcome) => void;
   startedAtMs: number;
@@ -76,12 +80,21 @@ export class Driver {
   private peerWaitersNext: PendingPeerReply[] = [];
   private readonly pendingClients = new Map<number, PendingClient>();
   private nextRequestId = 1;
-  private running = false;
+  /** A runOnce is queued with setImmediate. */
+  private scheduled = false;
+  /** Readies taken from the node and not yet released. */
+  private inFlight = 0;
+  private checkpointInFlight = false;
+  /** Releases Readies one after another, in the order they were taken. */
+  private releaseChain: Promise<void> = Promise.resolve();
   private stopped = false;
   private fatal = false;
   private readonly eventListeners = new Set<(event: TimedEvent) => void>();
   private readonly configListeners = new Set<(config: ClusterConfig) => void>();
   private sweepTimer: NodeJS.Timeout;
+  /** Counters since the last stats log line. */
+  private stats = { cycles: 0, actions: 0, persistOps: 0, messages: 0, completions: 0, persistNs: 0n };
+  private lastStatsMs = Date.now();
 
   constructor(options: DriverOptions) {
     this.node = options.node;
@@ -114,6 +127,9 @@ export class Driver {
    */
   deliverRequest(message: Message): Promise<Message | null> {
     const { method } = methodOf(message);
+    if (this.stopped || this.fatal) {
+      return Promise.resolve(null);
+    }
     return new Promise((resolve) => {
       const waiter: PendingPeerReply = { peerId: message.from, method, requestId: message.requestId, resolve, done: false };
       this.enqueue(() => {
@@ -180,77 +196,154 @@ export class Driver {
       return;
     }
     this.inbox.push(action);
-    if (!this.running) {
-      this.running = true;
-      setImmediate(() => void this.run());
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (!this.scheduled && !this.fatal) {
+      this.scheduled = true;
+      setImmediate(() => this.runOnce());
     }
   }
 
-  private async run(): Promise<void> {
+  /**
+   * Applies queued inputs, takes the node's Ready and hands it to the pipeline. Readies are
+   * pipelined: the next one is taken while earlier batches are still being made durable, and
+   * each is released (sent, answered, advanced) strictly in order once durable. The WAL makes
+   * batches durable in call order, so a released batch never depends on a later one.
+   */
+  private runOnce(): void {
+    this.scheduled = false;
+    if (this.fatal) {
+      return;
+    }
     try {
-      while (!this.fatal && (this.inbox.length > 0 || this.node.hasReady())) {
-        const actions = this.inbox;
-        this.inbox = [];
-        for (const action of actions) {
-          action();
-        }
-        const waiters = this.peerWaitersNext;
-        this.peerWaitersNext = [];
+      const actions = this.inbox;
+      this.inbox = [];
+      this.stats.cycles += 1;
+      this.stats.actions += actions.length;
+      for (const action of actions) {
+        action();
+      }
+      const waiters = this.peerWaitersNext;
+      this.peerWaitersNext = [];
 
-        if (this.node.hasReady()) {
-          await this.handleReady(this.node.ready(), waiters);
-        }
+      if (this.node.hasReady() && this.canTakeReady()) {
+        this.pipeline(this.node.ready(), waiters);
+      } else if (this.node.hasReady()) {
+        // The pipeline is full: the replies for these requests will be in a later Ready.
+        this.peerWaitersNext = [...waiters, ...this.peerWaitersNext];
+      } else {
         for (const waiter of waiters) {
           settleWaiter(waiter, null);
         }
       }
     } catch (error) {
       this.fail(error as Error);
-    } finally {
-      this.running = false;
+      return;
     }
-    if (!this.fatal && this.inbox.length > 0) {
-      this.running = true;
-      setImmediate(() => void this.run());
+    if (this.inbox.length > 0 || (this.node.hasReady() && this.canTakeReady())) {
+      this.schedule();
     }
   }
 
-  private async handleReady(ready: Ready, waiters: PendingPeerReply[]): Promise<void> {
+  /**
+   * A Ready holding a checkpoint waits until the pipeline is empty, because the checkpoint
+   * image must cover every batch written before it.
+   */
+  private canTakeReady(): boolean {
+    return this.inFlight === 0 || (this.inFlight < READY_PIPELINE_DEPTH_MAX && !this.checkpointInFlight);
+  }
+
+  private pipeline(ready: Ready, waiters: PendingPeerReply[]): void {
+    this.inFlight += 1;
+    this.stats.persistOps += ready.persist.length;
+    this.stats.messages += ready.messages.length;
+    this.stats.completions += ready.completions.length;
+    const startNs = process.hrtime.bigint();
+
+    const hasCheckpoint = ready.persist.some((op) => op.type === 'checkpoint');
+    this.checkpointInFlight ||= hasCheckpoint;
+    const durable = this.persist(ready.persist, ready.mustSync);
+
     if (this.options.ackBeforeFsync) {
       // Planted bug: messages and replies leave before their batch is durable, so a crash
       // can lose a vote or a write that a peer or a client already saw.
-      const durable = this.persist(ready.persist);
-      this.release(ready, waiters);
-      await durable;
-    } else {
-      await this.persist(ready.persist);
       this.release(ready, waiters);
     }
-    this.node.advance(ready);
+    this.releaseChain = this.releaseChain
+      .then(() => durable)
+      .then(() => {
+        if (this.fatal) {
+          return;
+        }
+        if (!this.options.ackBeforeFsync) {
+          this.release(ready, waiters);
+        }
+        this.node.advance(ready);
+        this.inFlight -= 1;
+        if (hasCheckpoint) {
+          this.checkpointInFlight = false;
+        }
+        this.stats.persistNs += process.hrtime.bigint() - startNs;
+        this.maybeLogStats();
+        this.schedule();
+      })
+      .catch((error: unknown) => this.fail(error as Error));
   }
 
-  /** Writes a Ready's ops: checkpoints as images, every other run of ops as one batch. */
-  private async persist(ops: PersistOp[]): Promise<void> {
-    if (ops.length === 0) {
+  /** Logs the loop's counters at debug level every few seconds, for tuning. */
+  private maybeLogStats(): void {
+    const nowMs = Date.now();
+    if (nowMs - this.lastStatsMs < STATS_LOG_INTERVAL_MS || !this.logger.isLevelEnabled('debug')) {
       return;
     }
-    let run: PersistOp[] = [];
-    const writes: Promise<void>[] = [];
-    for (const op of ops) {
-      if (op.type === 'checkpoint') {
-        if (run.length > 0) {
-          writes.push(this.options.log.persist(encodePersistBatch(run)));
-          run = [];
-        }
-        writes.push(this.options.log.checkpoint(encodePersistBatch([op])));
-      } else {
-        run.push(op);
+    const { cycles, actions, persistOps, messages, completions, persistNs } = this.stats;
+    this.logger.debug(
+      { intervalMs: nowMs - this.lastStatsMs, cycles, actions, persistOps, messages, completions, readyMs: Number(persistNs / 1_000_000n) },
+      'driver stats',
+    );
+    this.stats = { cycles: 0, actions: 0, persistOps: 0, messages: 0, completions: 0, persistNs: 0n };
+    this.lastStatsMs = nowMs;
+  }
+
+  /**
+   * Writes a Ready's ops and resolves when they are durable. A batch without a checkpoint is one
+   * storage call, issued now so that batches reach the WAL in Ready order. A batch that need not
+   * be synced (only the Committed hint, which is safe to lose) resolves at once, although it is
+   * still written in order. Checkpoints are written after the batches before them.
+   */
+  private persist(ops: PersistOp[], mustSync: boolean): Promise<void> {
+    if (ops.length === 0) {
+      return Promise.resolve();
+    }
+    if (!ops.some((op) => op.type === 'checkpoint')) {
+      const written = this.options.log.persist(encodePersistBatch(ops));
+      if (mustSync) {
+        return written;
       }
+      written.catch((error: unknown) => this.fail(error as Error));
+      return Promise.resolve();
+    }
+    return this.persistWithCheckpoint(ops);
+  }
+
+  private async persistWithCheckpoint(ops: PersistOp[]): Promise<void> {
+    let run: PersistOp[] = [];
+    for (const op of ops) {
+      if (op.type !== 'checkpoint') {
+        run.push(op);
+        continue;
+      }
+      if (run.length > 0) {
+        await this.options.log.persist(encodePersistBatch(run));
+        run = [];
+      }
+      await this.options.log.checkpoint(encodePersistBatch([op]));
     }
     if (run.length > 0) {
-      writes.push(this.options.log.persist(encodePersistBatch(run)));
+      await this.options.log.persist(encodePersistBatch(run));
     }
-    await Promise.all(writes);
   }
 
   /** Sends messages, answers peer RPCs and client requests, and publishes events. */

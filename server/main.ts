@@ -29,7 +29,7 @@ const PARENT_POLL_MS = 500;
 const SHUTDOWN_GRACE_MS = 2_000;
 /** Calls in flight to one peer before new messages to it are dropped. */
 const PEER_IN_FLIGHT_MAX = 256;
-/** A client request with no outcome after this long is answered UNKNOWN. */
+/** A client request with no outcome after this long gets the reply UNKNOWN. */
 const CLIENT_REQUEST_TIMEOUT_MS = 30_000;
 
 /** Prints a one-line error for a failure before the logger exists, and exits. */
@@ -38,7 +38,7 @@ function exitWithError(message: string, code: number): never {
   process.exit(code);
 }
 
-/** A small seeded PRNG (mulberry32) so that the core never needs Math.random. */
+/** Returns a seeded PRNG (mulberry32), so the core's randomness is reproducible from --seed. */
 function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
@@ -48,6 +48,15 @@ function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Sends grpc-js's own log lines to pino instead of stderr, so stderr keeps one-line errors. */
+function routeGrpcLogs(logger: Logger): void {
+  grpc.setLogger({
+    error: (...args: unknown[]) => logger.debug({ grpc: args.map(String).join(' ') }, 'grpc-js log'),
+    info: (...args: unknown[]) => logger.debug({ grpc: args.map(String).join(' ') }, 'grpc-js log'),
+    debug: (...args: unknown[]) => logger.trace({ grpc: args.map(String).join(' ') }, 'grpc-js log'),
+  });
 }
 
 function bindServer(server: grpc.Server, address: string): Promise<number> {
@@ -62,7 +71,7 @@ function bindServer(server: grpc.Server, address: string): Promise<number> {
   });
 }
 
-/** The initial config: an explicit one from --config, else a majority of the initial members. */
+/** Builds the initial config: the explicit one from --config, else a majority of the initial members. */
 function bootstrapConfig(options: ServerOptions, selfAddress: string): ClusterConfig {
   if (options.bootstrap) {
     return options.bootstrap;
@@ -115,6 +124,7 @@ async function main(): Promise<void> {
   }
 
   const logger = pino({ level: options.logLevel, base: { node: options.id, pid: process.pid } });
+  routeGrpcLogs(logger.child({ component: 'grpc' }));
   const { storage, ops } = await openStorage(options, logger);
   const restored = ops.length > 0 ? recover(ops) : undefined;
 

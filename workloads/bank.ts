@@ -8,7 +8,7 @@
 import { checkBank } from '../checker/bank.js';
 import { fixed, fromFunction, mix } from '../controller/generator.js';
 import type { JsonValue, MicroOp } from '../server/core/types.js';
-import { clientOps, completionForFailure, txnResults, type Completion, type KvClient, type Workload, type WorkloadOp } from './types.js';
+import { clientOps, completionForFailedRead, completionForFailure, txnResults, type Completion, type KvClient, type Workload, type WorkloadOp } from './types.js';
 
 export const BANK_ACCOUNTS = ['a0', 'a1', 'a2', 'a3', 'a4'];
 export const BANK_INITIAL_BALANCE = 100;
@@ -51,7 +51,7 @@ async function invokeBank(client: KvClient, op: WorkloadOp): Promise<Completion>
     }
     case 'read': {
       const outcome = await client.txn(BANK_ACCOUNTS.map((account) => ({ f: 'r', key: accountKey(account) })));
-      if (outcome.type !== 'ok') return completionForFailure(outcome);
+      if (outcome.type !== 'ok') return completionForFailedRead(outcome);
       const results = txnResults(outcome);
       if (results === undefined) return { type: 'info', error: 'txn reply carried no micro-op results' };
       const balances: Record<string, number> = {};
@@ -87,8 +87,8 @@ export const bankWorkload: Workload = {
     };
   },
   async check(ops) {
-    // NOTE: the txn has no conditional micro-op, so a transfer cannot refuse to overdraw an account
-    // and negative balances are legal here; only conservation of the total is checked.
+    // NOTE: the txn has no conditional micro-op, so a transfer cannot reject an overdraft and
+    // negative balances are legal here. Only conservation of the total is checked.
     return [
       checkBank(clientOps(ops), {
         accounts: BANK_ACCOUNTS,

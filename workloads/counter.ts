@@ -1,11 +1,11 @@
-// counter: increments of one key and reads of it; every read must lie between the sum of the
+// counter: increments of one key and reads of it. Every read must lie between the sum of the
 // increments acknowledged before it began and the sum of those attempted before it ended.
 //
 // History encoding: f add (value: the delta, a positive integer) / read (value: the number read on
 // ok, null on invoke).
 import { checkCounter } from '../checker/counter.js';
 import { fixed, fromFunction, mix } from '../controller/generator.js';
-import { clientOps, completionForFailure, type Completion, type KvClient, type Workload, type WorkloadOp } from './types.js';
+import { clientOps, completionForFailedRead, completionForFailure, type Completion, type KvClient, type Workload, type WorkloadOp } from './types.js';
 
 const COUNTER_KEY = 'counter';
 const DELTA_MAX = 5;
@@ -21,7 +21,7 @@ async function invokeCounter(client: KvClient, op: WorkloadOp): Promise<Completi
     }
     case 'read': {
       const outcome = await client.get(COUNTER_KEY);
-      if (outcome.type !== 'ok') return completionForFailure(outcome);
+      if (outcome.type !== 'ok') return completionForFailedRead(outcome);
       const value = outcome.value ?? 0;
       if (typeof value !== 'number') return { type: 'info', error: `read returned a non-number ${JSON.stringify(value)}` };
       return { type: 'ok', value };

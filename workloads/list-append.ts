@@ -3,11 +3,11 @@
 // strict serializability.
 //
 // History encoding: f txn, value a list of micro-ops `["append", key, value]` and `["r", key, list]`
-// with integer keys; a read's list is null on invoke and null on ok when the key is absent.
+// with integer keys. A read's list is null on invoke, and null on ok when the key is absent.
 import { checkListAppend } from '../checker/elle/index.js';
 import { fixed, fromFunction, type Generator } from '../controller/generator.js';
 import type { JsonValue, MicroOp } from '../server/core/types.js';
-import { clientOps, completionForFailure, txnResults, type Completion, type KvClient, type Workload, type WorkloadOp, type WorkloadParams } from './types.js';
+import { clientOps, completionForFailedRead, completionForFailure, txnResults, type Completion, type KvClient, type Workload, type WorkloadOp, type WorkloadParams } from './types.js';
 
 type MicroOpValue = ['append', number, number] | ['r', number, JsonValue];
 
@@ -66,6 +66,8 @@ async function invokeTxn(client: KvClient, op: WorkloadOp): Promise<Completion> 
     micro[0] === 'append' ? { f: 'append', key: serverKey(micro[1]), value: micro[2] } : { f: 'r', key: serverKey(micro[1]) },
   );
   const outcome = await client.txn(request);
+  const readOnly = microOps.every((micro) => micro[0] === 'r');
+  if (outcome.type !== 'ok' && readOnly) return { ...completionForFailedRead(outcome), value: microOps };
   if (outcome.type !== 'ok') return { ...completionForFailure(outcome), value: microOps };
 
   const results = txnResults(outcome);

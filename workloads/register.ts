@@ -5,7 +5,7 @@
 // A cas is recorded as `fail` only when the server executed it and the comparison failed.
 import { checkLinearizable } from '../checker/linearizable/index.js';
 import { fixed, fromFunction, type Generator } from '../controller/generator.js';
-import { clientOps, completionForFailure, type Completion, type KvClient, type Workload, type WorkloadOp, type WorkloadParams } from './types.js';
+import { clientOps, completionForFailedRead, completionForFailure, type Completion, type KvClient, type Workload, type WorkloadOp, type WorkloadParams } from './types.js';
 
 /** Ops per key before the key is retired: short per-key histories keep the linearizability search cheap. */
 export const REGISTER_OPS_PER_KEY_MAX = 120;
@@ -63,7 +63,7 @@ async function invokeRegister(client: KvClient, op: WorkloadOp): Promise<Complet
   switch (op.f) {
     case 'read': {
       const outcome = await client.get(key);
-      if (outcome.type !== 'ok') return completionForFailure(outcome);
+      if (outcome.type !== 'ok') return completionForFailedRead(outcome);
       return { type: 'ok', value: outcome.value ?? null };
     }
     case 'write': {
@@ -75,8 +75,8 @@ async function invokeRegister(client: KvClient, op: WorkloadOp): Promise<Complet
       const [expected, next] = op.value as [number, number];
       const outcome = await client.cas(key, expected, next);
       if (outcome.type === 'fail' && outcome.reason === 'cas-mismatch') return { type: 'fail', value: op.value, error: 'cas-mismatch' };
-      // The checker reads a failed cas as "the comparison failed", which a cas that never reached the
-      // state machine does not show; such a cas is recorded as unknown instead.
+      // The checker reads a failed cas as "the comparison failed". A cas that never reached the
+      // state machine shows no such thing, so it is recorded as unknown instead.
       if (outcome.type === 'fail') return { type: 'info', value: op.value, error: outcome.reason };
       if (outcome.type !== 'ok') return { ...completionForFailure(outcome), value: op.value };
       if (outcome.result?.kind === 'cas' && !outcome.result.swapped) return { type: 'fail', value: op.value, error: 'cas-mismatch' };

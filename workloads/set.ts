@@ -5,7 +5,7 @@
 // on ok; null on invoke).
 import { checkSet } from '../checker/set.js';
 import { fixed, fromFunction, mix } from '../controller/generator.js';
-import { clientOps, completionForFailure, type Completion, type KvClient, type Workload, type WorkloadOp } from './types.js';
+import { clientOps, completionForFailedRead, completionForFailure, type Completion, type KvClient, type Workload, type WorkloadOp } from './types.js';
 
 const SET_KEY = 'set';
 /** Reads are a small share: each returns the whole set, which grows with the run. */
@@ -22,7 +22,7 @@ async function invokeSet(client: KvClient, op: WorkloadOp): Promise<Completion> 
     }
     case 'read': {
       const outcome = await client.get(SET_KEY);
-      if (outcome.type !== 'ok') return completionForFailure(outcome);
+      if (outcome.type !== 'ok') return completionForFailedRead(outcome);
       const value = outcome.value ?? [];
       if (!Array.isArray(value)) return { type: 'info', error: `read returned a non-list value ${JSON.stringify(value)}` };
       return { type: 'ok', value };

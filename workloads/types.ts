@@ -28,7 +28,7 @@ export interface WorkloadOp {
   value?: unknown;
 }
 
-/** How an invoked op ended, as recorded in the history. */
+/** The outcome of an invoked op, as recorded in the history. */
 export interface Completion {
   type: 'ok' | 'fail' | 'info';
   value?: unknown;
@@ -46,12 +46,12 @@ export interface WorkloadInstance {
   generator: Generator<WorkloadOp>;
   /** Ops of the final phase (after every fault is healed), built from what the main phase touched. */
   finalGenerator(): Generator<WorkloadOp>;
-  /** Runs one op against the cluster; never throws for operating failures. */
+  /** Runs one op against the cluster. Operating failures come back as fail or info completions, so a throw is a bug. */
   invoke(client: KvClient, op: WorkloadOp): Promise<Completion>;
 }
 
 export interface CheckOptions {
-  /** Time budget per checker; a checker that runs out answers `unknown`. */
+  /** Time budget per checker. A checker that runs out of time returns `unknown`. */
   timeLimitMs: number;
 }
 
@@ -76,6 +76,15 @@ export function completionForFailure(outcome: Exclude<KvOutcome, { type: 'ok' }>
   }
 }
 
+/**
+ * Maps a non-ok outcome of a read-only op. A read changes no state, so a read whose outcome is
+ * unknown is recorded as `fail`: no checker has to consider it taking effect later, which keeps
+ * the linearizability search small after timeouts.
+ */
+export function completionForFailedRead(outcome: Exclude<KvOutcome, { type: 'ok' }>): Completion {
+  return { type: 'fail', error: outcome.type === 'info' ? `read outcome unknown (${outcome.reason}); a read has no effect` : outcome.reason };
+}
+
 /** Keeps only client ops, dropping nemesis events, for checkers that read client ops only. */
 export function clientOps(ops: readonly Op[]): Op[] {
   return ops.filter((op) => op.process !== 'nemesis');
@@ -85,7 +94,7 @@ export function assertNever(value: never): never {
   throw new Error(`unexpected value ${JSON.stringify(value)}`);
 }
 
-/** The micro-op results of an ok txn outcome, or undefined when the outcome carries none. */
+/** Extracts the micro-op results of an ok txn outcome; undefined when the outcome carries none. */
 export function txnResults(outcome: Extract<KvOutcome, { type: 'ok' }>): { f: string; key: string; value?: JsonValue }[] | undefined {
   if (outcome.result?.kind === 'txn') return outcome.result.ops;
   if (Array.isArray(outcome.value)) return outcome.value as { f: string; key: string; value?: JsonValue }[];

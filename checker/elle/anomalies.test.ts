@@ -1,6 +1,7 @@
 // Hand-written list-append histories, one or more per anomaly class, with the verdict each must get.
 import t from 'tap';
 import { checkListAppend, type ConsistencyModel, type ElleAnomaly, type ElleResult } from './index.js';
+import { EXAMPLES_PER_KIND_MAX } from './findings.js';
 import { HistoryBuilder } from './testing.js';
 
 function run(builder: HistoryBuilder, consistency: ConsistencyModel = 'strict-serializable'): Promise<ElleResult> {
@@ -62,6 +63,7 @@ t.test('G-single from read skew', async (t) => {
   t.same(anomaly.details?.cycle?.edges.map((e) => e.type).sort(), ['rw', 'wr']);
   t.match(anomaly.explanation, /T4 appended 2 to key "x"; T5 read key "x" without 2 \(it read \[1\]\); so T5 rw-> T4/);
   t.same(result.notModels, ['snapshot-isolation', 'serializable', 'strong-session-serializable', 'strict-serializable']);
+  t.same(anomaly.details?.notModels, result.notModels, 'the anomaly names the models it rules out');
 });
 
 function writeSkew(): HistoryBuilder {
@@ -156,6 +158,22 @@ t.test('G0-process and G0-realtime', async (t) => {
   const strict = await run(otherProcess);
   anomalyOf(strict, 'G0-realtime');
   t.equal((await run(otherProcess, 'strong-session-serializable')).valid, true);
+});
+
+t.test('read after own append shows wr', async (t) => {
+  // T3 read x as [1 2] after appending 2, so it saw T2's 1: T2 wr-> T3 beside T2 ww-> T3, and T3 ww-> T2 on y.
+  const h = new HistoryBuilder()
+    .invoke(0, [['append', 'x', 1], ['append', 'y', 2]])
+    .invoke(1, [['append', 'y', 1], ['append', 'x', 2], ['r', 'x', [1, 2]]])
+    .complete(0, 'ok')
+    .complete(1, 'ok')
+    .txn(2, [['r', 'y', [1, 2]]]);
+  const result = await run(h, 'read-committed');
+  t.equal(result.valid, false);
+  t.ok(result.anomalyTypes.includes('G0'), 'the ww-only cycle');
+  const cycle = anomalyOf(result, 'G1c').details?.cycle;
+  t.same(cycle?.edges.map((e) => e.type).sort(), ['wr', 'ww']);
+  t.ok(cycle?.edges.some((e) => e.why === 'T2 appended 1 to key "x"; T3 read key "x" ending in 1; so T2 wr-> T3'));
 });
 
 t.test('G1c-process and G1c-realtime', async (t) => {
@@ -333,4 +351,21 @@ t.test('malformed input raises ListAppendInputError', async (t) => {
   await t.rejects(checkListAppend(orphan, {}), { name: 'ListAppendInputError', message: /has no matching invoke/ });
 
   await t.rejects(checkListAppend([], { consistency: 'linearizable' as ConsistencyModel }), { message: /unknown consistency model "linearizable"/ });
+
+  const register = [{ index: 0, time: 0, process: 0, type: 'invoke' as const, f: 'read', key: 'k', value: null }];
+  await t.rejects(checkListAppend(register, {}), { name: 'ListAppendInputError', message: /found f="read" but no txn ops; this is not a list-append history/ });
+});
+
+t.test('examples capped, counts kept', async (t) => {
+  const h = new HistoryBuilder().txn(0, [['append', 'y', 1]]);
+  for (let value = 1; value <= 20; value++) h.txn(1, [['append', 'x', value]], 'fail');
+  for (let value = 1; value <= 20; value++) {
+    const list = Array.from({ length: value }, (_, i) => i + 1);
+    h.txn(2, [['r', 'x', list], ['r', 'y', [1]]]);
+  }
+  const result = await run(h, 'read-committed');
+  t.equal(result.valid, false);
+  t.equal(result.anomalyCounts['G1a'], 20, 'every aborted read is counted');
+  t.equal(result.anomalies.filter((a) => a.kind === 'G1a').length, EXAMPLES_PER_KIND_MAX, 'only the first few are kept');
+  t.match(result.summary, /G1a \(20\)/);
 });

@@ -182,8 +182,8 @@ class ComponentSearch {
             const v = graph.adjacencyTo[slot]!;
             if (this.subRegion[v] !== part) continue;
             graph.search(v, bit(closingType), mask, need, this.subRegion, part, u);
-            const path = graph.pathTo(u);
-            if (path !== null) return [...path, graph.adjacency[slot]!];
+            const cycle = this.simpleCycle(graph.pathTo(u), graph.adjacency[slot]!);
+            if (cycle !== null) return cycle;
           }
         }
       }
@@ -221,8 +221,8 @@ class ComponentSearch {
       graph.search(v, bit(RW), mask, need, this.componentOf, id);
       let best: number[] | null = null;
       for (const slot of slots) {
-        const path = graph.pathTo(graph.edges.from[graph.adjacency[slot]!]!);
-        if (path !== null && (best === null || path.length + 1 < best.length)) best = [...path, graph.adjacency[slot]!];
+        const cycle = this.simpleCycle(graph.pathTo(graph.edges.from[graph.adjacency[slot]!]!), graph.adjacency[slot]!);
+        if (cycle !== null && (best === null || cycle.length < best.length)) best = cycle;
       }
       if (best !== null) return best;
     }
@@ -246,8 +246,8 @@ class ComponentSearch {
             if (this.subRegion[v] !== part) continue;
             // RW is listed as needed so the path itself contains a second rw edge; the closing edge's type is not counted.
             graph.search(v, 0, mask, [RW, ...need], this.subRegion, part, u, true);
-            const path = graph.pathTo(u);
-            if (path !== null) return [...path, graph.adjacency[slot]!];
+            const cycle = this.simpleCycle(graph.pathTo(u), graph.adjacency[slot]!);
+            if (cycle !== null) return cycle;
           }
         }
       }
@@ -255,6 +255,24 @@ class ComponentSearch {
     } finally {
       this.clearSubRegion(members);
     }
+  }
+
+  /**
+   * Closes `path` with `closing`, or returns null when the result visits a txn twice. A search whose
+   * state carries flags may find such a walk, and a walk is not one cycle, so it cannot be classified.
+   * NOTE: the next candidate edge is tried instead. A longer simple cycle through the same closing
+   * edge is missed when a shorter walk exists, so the search is not exhaustive for that edge.
+   */
+  private simpleCycle(path: number[] | null, closing: number): number[] | null {
+    if (path === null) return null;
+    const cycle = [...path, closing];
+    const seen = new Set<number>();
+    for (const edge of cycle) {
+      const from = this.graph.edges.from[edge]!;
+      if (seen.has(from)) return null;
+      seen.add(from);
+    }
+    return cycle;
   }
 
   private clearSubRegion(members: number[]): void {

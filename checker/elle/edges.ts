@@ -1,5 +1,6 @@
 // Infers the dependency edges between txns: ww, wr and rw from each key's version order, process
 // order within each client, and real-time order (one txn completed before another was invoked).
+import assert from 'node:assert';
 import { EdgeList, PROCESS, REALTIME, RW, WR, WW } from './graph.js';
 import type { KeyHistory } from './versions.js';
 import type { Txn } from './types.js';
@@ -38,9 +39,9 @@ export function addDataEdges(txns: readonly Txn[], keys: readonly KeyHistory[], 
 
     let unobservedEdges = 0;
     for (let r = 0; r < history.readTxns.length; r++) {
-      if (!history.readExternal[r]) continue;
+      const length = history.readExternalLength[r]!;
+      if (length < 0) continue;
       const reader = history.readTxns[r]!;
-      const length = history.readLists[r]!.length;
 
       // wr: the reader saw the last version it read.
       if (length > 0) {
@@ -81,32 +82,41 @@ export function addProcessEdges(txns: readonly Txn[], edges: EdgeList): void {
  * itself started after them. `info` txns never complete, and failed txns are left out.
  */
 export function addRealtimeEdges(txns: readonly Txn[], edges: EdgeList): void {
-  const events: number[] = [];
+  // Invocations and completions sit at distinct history positions, so one slot per position orders
+  // them without a sort: txn id + 1 for an invocation, -(txn id + 1) for a completion.
+  let positionCount = 0;
+  for (const txn of txns) {
+    positionCount = Math.max(positionCount, txn.invokePosition + 1);
+    if (txn.outcome === 'ok') positionCount = Math.max(positionCount, txn.completePosition + 1);
+  }
+  const eventAt = new Int32Array(positionCount);
   for (const txn of txns) {
     if (txn.outcome === 'fail') continue;
-    events.push(txn.invokePosition * 2, txn.id);
-    if (txn.outcome === 'ok') events.push(txn.completePosition * 2 + 1, txn.id);
+    assert(eventAt[txn.invokePosition] === 0, `two events at history position ${txn.invokePosition}`);
+    eventAt[txn.invokePosition] = txn.id + 1;
+    if (txn.outcome !== 'ok') continue;
+    assert(eventAt[txn.completePosition] === 0, `two events at history position ${txn.completePosition}`);
+    eventAt[txn.completePosition] = -(txn.id + 1);
   }
-  const order: number[] = [];
-  for (let i = 0; i < events.length; i += 2) order.push(i);
-  order.sort((a, b) => events[a]! - events[b]!);
 
   let frontier: number[] = [];
   const predecessors = new Map<number, number[]>();
-  const superseded = new Int32Array(txns.length).fill(-1);
+  const superseded = new Uint8Array(txns.length);
 
-  for (const i of order) {
-    const isCompletion = (events[i]! & 1) === 1;
-    const id = events[i + 1]!;
-    if (!isCompletion) {
+  for (let position = 0; position < positionCount; position++) {
+    const event = eventAt[position]!;
+    if (event === 0) continue;
+    if (event > 0) {
+      const id = event - 1;
       for (const before of frontier) edges.add(before, id, REALTIME);
       predecessors.set(id, frontier);
       continue;
     }
     // Everything that preceded this txn is now reachable through it.
-    for (const before of predecessors.get(id) ?? []) superseded[before] = id;
+    const id = -event - 1;
+    for (const before of predecessors.get(id) ?? []) superseded[before] = 1;
     predecessors.delete(id);
-    frontier = frontier.filter((member) => superseded[member] === -1);
+    frontier = frontier.filter((member) => superseded[member] === 0);
     frontier.push(id);
   }
 }

@@ -55,7 +55,7 @@ export function explainEdge(graph: Graph, edge: number, txns: readonly Txn[], ke
 
 function readOf(history: KeyHistory, reader: number): ListValue[] | undefined {
   for (let r = 0; r < history.readTxns.length; r++) {
-    if (history.readTxns[r] === reader && history.readExternal[r]) return history.readLists[r];
+    if (history.readTxns[r] === reader && history.readExternalLength[r]! >= 0) return history.readLists[r];
   }
   return undefined;
 }

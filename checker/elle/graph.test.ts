@@ -90,11 +90,12 @@ t.test('realtime edges reduce the completed-before-invoked order', async (t) => 
   const windows = fc.array(fc.tuple(fc.nat(40), fc.nat(10), fc.constantFrom<Txn['outcome']>('ok', 'ok', 'ok', 'info', 'fail')), { minLength: 1, maxLength: 16 });
   fc.assert(
     fc.property(windows, (spec) => {
-      // Distinct positions: invocation at 2*start*n + id, completion later by a positive gap.
+      // Distinct history positions: invocations even, completions odd, and unique per txn id.
       const n = spec.length;
       const txns = spec.map(([start, length, outcome], id) => {
         const invoke = (start * n + id) * 2;
-        return txnWindow(id, invoke, outcome === 'info' ? Infinity : invoke + ((length + 1) * n + 1) * 2 + 1, outcome);
+        const complete = ((start + length + 1) * n + id) * 2 + 1;
+        return txnWindow(id, invoke, outcome === 'info' ? Infinity : complete, outcome);
       });
       const list = new EdgeList();
       addRealtimeEdges(txns, list);

@@ -147,21 +147,21 @@ export class Graph {
     const found: number[][] = [];
     let counter = 0;
     let stackSize = 0;
+    let depth = 0;
+    const enter = (v: number): void => {
+      this.tarjanIndex[v] = counter;
+      this.tarjanLow[v] = counter;
+      counter++;
+      this.stack[stackSize++] = v;
+      this.onStack[v] = 1;
+      this.frameNode[depth] = v;
+      this.frameCursor[depth] = this.offsets[v]!;
+      depth++;
+    };
 
     for (let i = 0; i < nodes.length; i++) {
       const root = nodes[i]!;
       if (this.tarjanIndex[root] !== -1) continue;
-      let depth = 0;
-      const enter = (v: number): void => {
-        this.tarjanIndex[v] = counter;
-        this.tarjanLow[v] = counter;
-        counter++;
-        this.stack[stackSize++] = v;
-        this.onStack[v] = 1;
-        this.frameNode[depth] = v;
-        this.frameCursor[depth] = this.offsets[v]!;
-        depth++;
-      };
       enter(root);
 
       while (depth > 0) {

@@ -67,7 +67,9 @@ export async function checkListAppend(ops: Op[], options: CheckListAppendOptions
   const kinds = findings.kinds().sort((a, b) => modelIndex(weakestRuledOut(a)) - modelIndex(weakestRuledOut(b)) || a.localeCompare(b));
   const notModels = CONSISTENCY_MODELS.filter((model) => kinds.some((kind) => modelsRuledOut(kind).includes(model)));
   const relevantKinds = kinds.filter((kind) => modelsRuledOut(kind).includes(consistency));
-  const anomalies: ElleAnomaly[] = relevantKinds.flatMap((kind) => findings.examplesOf(kind));
+  const anomalies: ElleAnomaly[] = relevantKinds.flatMap((kind) =>
+    findings.examplesOf(kind).map((anomaly) => ({ ...anomaly, details: { ...anomaly.details, notModels: modelsRuledOut(kind) } })),
+  );
   const anomalyCounts: Record<string, number> = {};
   for (const kind of kinds) anomalyCounts[kind] = findings.count(kind);
 

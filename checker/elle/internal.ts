@@ -4,7 +4,7 @@ import { Findings, show, showList, txnName } from './findings.js';
 import type { ListKey, ListValue, Txn } from './types.js';
 
 /** Expected state of a key inside one txn: the whole list, or only the suffix the txn appended itself. */
-type Expectation = { kind: 'exact'; list: ListValue[] } | { kind: 'suffix'; appended: ListValue[] };
+type Expectation = { kind: 'exact'; list: readonly ListValue[] } | { kind: 'suffix'; appended: ListValue[] };
 
 export function checkInternalConsistency(txns: readonly Txn[], findings: Findings): void {
   for (const txn of txns) {
@@ -14,8 +14,9 @@ export function checkInternalConsistency(txns: readonly Txn[], findings: Finding
     for (const op of txn.ops) {
       const known = expected.get(op.key);
       if (op.f === 'append') {
+        // Lists are replaced, never changed in place, because an exact expectation shares the read's list.
         if (known === undefined) expected.set(op.key, { kind: 'suffix', appended: [op.value] });
-        else if (known.kind === 'exact') known.list.push(op.value);
+        else if (known.kind === 'exact') expected.set(op.key, { kind: 'exact', list: [...known.list, op.value] });
         else known.appended.push(op.value);
         continue;
       }
@@ -29,7 +30,7 @@ export function checkInternalConsistency(txns: readonly Txn[], findings: Finding
           details: { key: op.key, read: list, expected: known.kind === 'exact' ? known.list : { endsWith: known.appended } },
         });
       }
-      expected.set(op.key, { kind: 'exact', list: [...list] });
+      expected.set(op.key, { kind: 'exact', list });
     }
   }
 }

@@ -14,8 +14,8 @@ const WEAKEST_RULED_OUT: Record<string, ConsistencyModel> = {
   G1b: 'read-committed',
   G1c: 'read-committed',
   'dirty-update': 'read-committed',
-  // Snapshot isolation allows a cycle only when two of its anti-dependency (rw) edges are consecutive
-  // (Cerone and Gotsman, "Analysing Snapshot Isolation", PODC 2016); serializability allows none.
+  // Snapshot isolation allows a dependency cycle only when two of its anti-dependency (rw) edges are
+  // consecutive, and serializability allows none.
   'G-single': 'snapshot-isolation',
   'G-nonadjacent': 'snapshot-isolation',
   'G2-item': 'serializable',

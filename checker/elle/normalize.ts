@@ -51,8 +51,10 @@ function parseList(raw: unknown, opIndex: number, key: ListKey): ListValue[] | n
       opIndex,
     );
   }
-  const list: ListValue[] = [];
-  for (const element of raw) {
+  // Most lists hold plain numbers or strings and are used as they are; only bigints need a copy.
+  let list: ListValue[] | undefined;
+  for (let i = 0; i < raw.length; i++) {
+    const element: unknown = raw[i];
     const value = scalar(element);
     if (value === undefined) {
       throw new ListAppendInputError(
@@ -60,9 +62,10 @@ function parseList(raw: unknown, opIndex: number, key: ListKey): ListValue[] | n
         opIndex,
       );
     }
-    list.push(value);
+    if (value !== element && list === undefined) list = raw.slice(0, i) as ListValue[];
+    if (list !== undefined) list.push(value);
   }
-  return list;
+  return list ?? (raw as ListValue[]);
 }
 
 /** Parses one micro-op such as `['append', 3, 5]` or `['r', 4, [1, 2]]`. */

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import type { Op } from '../history/types.js';
 import { generateListAppendHistory } from './generate.js';
-import { checkListAppend } from './index.js';
+import { checkListAppend, type CycleDetails } from './index.js';
 
 const CYCLE_KIND = /^(G0|G1c|G-single|G2-item)(-process|-realtime)?$/;
 
@@ -52,6 +52,18 @@ function externalReads(ops: readonly Op[]): Map<unknown, ExternalRead[]> {
   return byKey;
 }
 
+/** Throws unless the edges chain into one closed cycle that visits each txn once. */
+function checkCycleShape(cycle: CycleDetails, label: string): void {
+  const edges = cycle.edges;
+  edges.forEach((edge, i) => {
+    const next = edges[(i + 1) % edges.length]!;
+    if (edge.to !== next.from) throw new Error(`${label}: edge ${i} ends at T${edge.to} but the next starts at T${next.from}`);
+  });
+  const txns = new Set(edges.map((edge) => edge.from));
+  if (txns.size !== edges.length) throw new Error(`${label}: the cycle visits a txn twice`);
+  if (cycle.txns.length !== edges.length) throw new Error(`${label}: ${cycle.txns.length} txns for ${edges.length} edges`);
+}
+
 t.test('swapping two reads creates a cycle', async (t) => {
   let swapped = 0;
   await fc.assert(
@@ -76,6 +88,10 @@ t.test('swapping two reads creates a cycle', async (t) => {
       const result = await checkListAppend(ops, { consistency: 'strict-serializable' });
       if (result.valid !== false || !result.anomalyTypes.some((kind) => CYCLE_KIND.test(kind))) {
         throw new Error(`seed ${seed}, pick ${pick}: expected a cycle, got ${result.summary}`);
+      }
+      for (const anomaly of result.anomalies) {
+        const cycle = anomaly.details?.cycle;
+        if (cycle !== undefined) checkCycleShape(cycle, `seed ${seed}, pick ${pick}, ${anomaly.kind}`);
       }
     }),
     { numRuns: 150 },

@@ -1,6 +1,5 @@
 // Pairs the txn ops of a history into Txn records.
 import type { Op } from '../history/types.js';
-import { pairOps } from '../op-pairs.js';
 import { ListAppendInputError, parseTxnValue } from './normalize.js';
 import type { MicroOp, Txn, TxnOutcome } from './types.js';
 
@@ -10,28 +9,61 @@ import type { MicroOp, Txn, TxnOutcome } from './types.js';
  * ListAppendInputError when the history is malformed.
  */
 export function collectTxns(ops: readonly Op[]): Txn[] {
-  const positions = new Map<Op, number>();
-  const txnOps: Op[] = [];
-  ops.forEach((op, position) => {
-    if (op.f !== 'txn' || op.process === 'nemesis') return;
-    positions.set(op, position);
-    txnOps.push(op);
-  });
+  // Positions of each txn's invocation and completion (-1 while none), indexed by txn id. A process
+  // has at most one op in flight, so its next completion ends its open invocation.
+  const invokeAt: number[] = [];
+  const completeAt: number[] = [];
+  const inFlight = new Map<number | string, number>();
+  let otherClientOp: Op | undefined;
 
-  const { pairs, problems } = pairOps(txnOps);
-  if (problems.length > 0) {
-    throw new ListAppendInputError(`malformed history: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`);
+  for (let position = 0; position < ops.length; position++) {
+    const op = ops[position]!;
+    if (op.process === 'nemesis') continue;
+    if (op.f !== 'txn') {
+      otherClientOp ??= op;
+      continue;
+    }
+    const open = inFlight.get(op.process);
+    if (op.type === 'invoke') {
+      if (open !== undefined) {
+        throw new ListAppendInputError(
+          `invalid history: op ${op.index}: process ${op.process} invokes a txn while op ${ops[invokeAt[open]!]!.index} is still in flight; ` +
+            'a process must complete each op before its next invoke',
+          op.index,
+        );
+      }
+      inFlight.set(op.process, invokeAt.length);
+      invokeAt.push(position);
+      completeAt.push(-1);
+      continue;
+    }
+    if (open === undefined) {
+      throw new ListAppendInputError(
+        `invalid history: op ${op.index}: ${op.type} txn on process ${op.process} has no matching invoke; check that the history is complete and in order`,
+        op.index,
+      );
+    }
+    completeAt[open] = position;
+    inFlight.delete(op.process);
   }
 
-  return pairs.map((pair, id): Txn => {
-    const { invoke, completion } = pair;
+  if (invokeAt.length === 0 && otherClientOp !== undefined) {
+    throw new ListAppendInputError(
+      `op ${otherClientOp.index}: found f=${JSON.stringify(otherClientOp.f)} but no txn ops; this is not a list-append history, so pick the --model that matches it`,
+      otherClientOp.index,
+    );
+  }
+
+  return invokeAt.map((invokePosition, id): Txn => {
+    const invoke = ops[invokePosition]!;
+    const completion = completeAt[id]! >= 0 ? ops[completeAt[id]!]! : undefined;
     const outcome: TxnOutcome = completion === undefined ? 'info' : toOutcome(completion);
-    const invokePosition = positions.get(invoke)!;
-    const completePosition = outcome === 'info' ? Infinity : positions.get(completion!)!;
+    const completePosition = outcome === 'info' ? Infinity : completeAt[id]!;
 
     // An ok txn's completion carries what its reads returned. For the others only the appends
     // matter, and the invocation is the authoritative list of what was attempted.
-    const source = outcome === 'ok' ? completion! : completion !== undefined && Array.isArray(completion.value) ? completion : invoke;
+    let source = invoke;
+    if (outcome === 'ok' || (completion !== undefined && Array.isArray(completion.value))) source = completion!;
     let microOps: MicroOp[] = parseTxnValue(source.value, source.index);
     if (outcome !== 'ok') microOps = microOps.map((op) => (op.f === 'r' ? { ...op, list: null } : op));
 

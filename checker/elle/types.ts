@@ -55,6 +55,8 @@ export interface CycleDetails {
 export interface ElleAnomalyDetails {
   cycle?: CycleDetails;
   key?: ListKey;
+  /** Models this anomaly rules out, weakest first. */
+  notModels?: ConsistencyModel[];
   [field: string]: unknown;
 }
 

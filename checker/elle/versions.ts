@@ -15,8 +15,12 @@ export interface KeyHistory {
   /** Reads by `ok` txns, in history order: reader id, list read (nil as []), and whether it was external. */
   readTxns: number[];
   readLists: ListValue[][];
-  /** A read is external when it is the txn's first access to the key, so it shows other txns' writes only. */
-  readExternal: boolean[];
+  /**
+   * For each read, how many leading elements show other txns' writes, or -1. Only the txn's first read
+   * of the key counts. When the txn appended to the key before that read, the read must end with those
+   * appends, and they are not counted; otherwise it is -1 and the internal check reports the read.
+   */
+  readExternalLength: number[];
   /** The version order (the longest read), or null when the reads are not prefixes of one list. */
   order: ListValue[] | null;
   /** Writer txn id of each position of `order`; -1 where no txn appended that value. */
@@ -37,7 +41,7 @@ export function buildKeyHistories(txns: readonly Txn[]): Map<ListKey, KeyHistory
         intermediate: new Set(),
         readTxns: [],
         readLists: [],
-        readExternal: [],
+        readExternalLength: [],
         order: null,
         orderWriters: new Int32Array(0),
         unobservedOkWriters: [],
@@ -49,7 +53,8 @@ export function buildKeyHistories(txns: readonly Txn[]): Map<ListKey, KeyHistory
 
   for (const txn of txns) {
     const lastAppended = new Map<ListKey, ListValue>();
-    const touched = new Set<ListKey>();
+    const ownAppends = new Map<ListKey, ListValue[]>();
+    const read = new Set<ListKey>();
     for (const op of txn.ops) {
       const history = keyOf(op.key);
       if (op.f === 'append') {
@@ -65,15 +70,25 @@ export function buildKeyHistories(txns: readonly Txn[]): Map<ListKey, KeyHistory
         const previous = lastAppended.get(op.key);
         if (previous !== undefined) history.intermediate.add(previous);
         lastAppended.set(op.key, op.value);
+        if (!read.has(op.key)) ownAppends.set(op.key, [...(ownAppends.get(op.key) ?? []), op.value]);
       } else if (txn.outcome === 'ok') {
+        const list = op.list ?? [];
         history.readTxns.push(txn.id);
-        history.readLists.push(op.list ?? []);
-        history.readExternal.push(!touched.has(op.key));
+        history.readLists.push(list);
+        history.readExternalLength.push(read.has(op.key) ? -1 : externalLength(list, ownAppends.get(op.key) ?? []));
+        read.add(op.key);
       }
-      touched.add(op.key);
     }
   }
   return keys;
+}
+
+/** Returns how many leading elements of `list` precede the txn's own earlier appends, or -1 if it does not end with them. */
+function externalLength(list: readonly ListValue[], ownAppends: readonly ListValue[]): number {
+  const length = list.length - ownAppends.length;
+  if (length < 0) return -1;
+  for (let i = 0; i < ownAppends.length; i++) if (list[length + i] !== ownAppends[i]) return -1;
+  return length;
 }
 
 /** Infers each key's version order and records the non-cycle anomalies it reveals. */

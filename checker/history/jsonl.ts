@@ -11,11 +11,45 @@ export interface LocatedOp {
   line: number;
 }
 
+/** Bytes read from disk at a time; lines are parsed a chunk at a time, without one promise per line. */
+const READ_CHUNK_BYTES = 1 << 20;
+
 /**
- * Reads a JSONL history one line at a time, yielding each op with its line number.
- * Blank lines are skipped. Throws HistoryFormatError on unreadable files, invalid JSON and
- * lines that do not match the op schema.
+ * Reads a JSONL history in chunks, calling `onOp` for each op with its 1-based line number, so
+ * files larger than memory can be streamed. Blank lines are skipped. Throws HistoryFormatError on
+ * unreadable files, invalid JSON and lines that do not match the op schema.
  */
+export async function forEachJsonlOp(path: string, onOp: (op: Op, line: number) => void): Promise<void> {
+  const handle = await openForReading(path);
+  const decoder = new TextDecoder('utf-8');
+  const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+  let carry = '';
+  let lineNumber = 0;
+  const handleLine = (raw: string): void => {
+    lineNumber += 1;
+    const text = raw.trim();
+    if (text.length > 0) onOp(parseJsonlLine(path, lineNumber, text), lineNumber);
+  };
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, READ_CHUNK_BYTES, null);
+      if (bytesRead === 0) break;
+      const text = carry + decoder.decode(buffer.subarray(0, bytesRead), { stream: true });
+      let start = 0;
+      for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+        handleLine(text.slice(start, end));
+        start = end + 1;
+      }
+      carry = text.slice(start);
+    }
+    carry += decoder.decode();
+    if (carry.length > 0) handleLine(carry);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/** Reads a JSONL history, yielding each op with its line number (see forEachJsonlOp). */
 export async function* readJsonlHistoryLocated(path: string): AsyncGenerator<LocatedOp> {
   const handle = await openForReading(path);
   const lines = createInterface({ input: handle.createReadStream({ encoding: 'utf8' }), crlfDelay: Infinity });

@@ -4,7 +4,7 @@ import { extname } from 'node:path';
 import { readEdnHistory } from './edn.js';
 import { HistoryFormatError } from './errors.js';
 import { readJepsenLogHistory } from './jepsen-log.js';
-import { readJsonlHistoryLocated, type LocatedOp } from './jsonl.js';
+import { forEachJsonlOp, type LocatedOp } from './jsonl.js';
 import type { Op } from './types.js';
 import { validateWellFormed } from './wellformed.js';
 
@@ -72,10 +72,17 @@ export async function loadHistoryWithLines(path: string, format?: HistoryFormat)
   const chosen = format ?? (await detectFormat(path));
   let located: LocatedOp[];
   switch (chosen) {
-    case 'jsonl':
-      located = [];
-      for await (const entry of readJsonlHistoryLocated(path)) located.push(entry);
-      break;
+    case 'jsonl': {
+      // The common and largest format skips the LocatedOp wrappers.
+      const ops: Op[] = [];
+      const lines: number[] = [];
+      await forEachJsonlOp(path, (op, line) => {
+        ops.push(op);
+        lines.push(line);
+      });
+      validateWellFormed(ops, { file: path, lines });
+      return { ops, lines, format: chosen };
+    }
     case 'edn':
       located = await readEdnHistory(path);
       break;

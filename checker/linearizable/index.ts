@@ -29,7 +29,7 @@ export interface LinearizableOptions {
   workers?: number;
   /** Failing keys explained in full and shrunk; the rest are only counted. */
   failuresMax?: number;
-  /** Time spent shrinking each explained failure. */
+  /** Time spent shrinking each explained failure; 0 skips shrinking. */
   shrinkTimeMsMax?: number;
 }
 
@@ -71,7 +71,7 @@ export async function checkLinearizable(ops: Op[], options: LinearizableOptions)
   const opCount = keys.reduce((sum, [, pairs]) => sum + pairs.length, 0);
 
   const startMs = performance.now();
-  const workers = options.workers ?? Math.min(availableParallelism(), 4);
+  const workers = options.workers ?? defaultWorkerCount();
   const parallel = workers > 1 && keys.length >= PARALLEL_KEYS_MIN && opCount >= PARALLEL_OPS_MIN;
   const reports = parallel ? await checkKeysOnWorkers(keys, config, workers) : keys.map(([key, pairs]) => checkKey(key, pairs, config));
   const checkMs = performance.now() - startMs;
@@ -86,7 +86,8 @@ export async function checkLinearizable(ops: Op[], options: LinearizableOptions)
     if (report.valid === false) {
       failedKeys += 1;
       if (failures.length < (options.failuresMax ?? FAILURES_MAX_DEFAULT)) {
-        shrinkFailure(byKey.get(report.key)!, report.failure, config, options.shrinkTimeMsMax ?? SHRINK_TIME_MS_MAX_DEFAULT);
+        const shrinkTimeMs = options.shrinkTimeMsMax ?? SHRINK_TIME_MS_MAX_DEFAULT;
+        if (shrinkTimeMs > 0) shrinkFailure(byKey.get(report.key)!, report.failure, config, shrinkTimeMs);
         failures.push(report.failure);
       }
     } else if (report.valid === 'unknown') {
@@ -114,6 +115,15 @@ export async function checkLinearizable(ops: Op[], options: LinearizableOptions)
     result.unknownReason = unknownCount === 1 ? first : `${unknownCount} keys could not be decided; first: ${first}`;
   }
   return result;
+}
+
+/**
+ * Worker threads only on machines with more than two cores: on two shared cores, encoding the
+ * keys for the threads cost more than the parallel search saved (measured with bench/checker.ts).
+ */
+function defaultWorkerCount(): number {
+  const cores = availableParallelism();
+  return cores > 2 ? Math.min(cores - 1, 4) : 1;
 }
 
 function summarize(valid: boolean | 'unknown', ops: number, keys: number, failedKeys: number, unknownKeys: number, model: ModelName): string {

@@ -87,12 +87,12 @@ t.test('stale read after completed write', async (t) => {
   t.equal(failure.op.index, 4, 'the stale read is the op that cannot be linearized');
   t.equal(failure.completion?.index, 7);
   t.same(failure.statesBefore, ['2']);
-  t.same(failure.linearizedPrefix, [0, 2]);
+  t.same(failure.linearizedPrefix, [0, 2, 5], 'both writes and the fresh read come first');
   t.match(failure.explanation, /process 2's read returning 1 \(op 4\) cannot take effect/);
   t.same(
     failure.minimalHistory?.map((op) => op.index),
-    [2, 3, 4, 7],
-    'the shrunk history keeps the overwriting write and the stale read',
+    [0, 1, 2, 3, 4, 7],
+    'the shrunk history keeps the write the read saw, the overwriting write and the stale read',
   );
   t.equal(failure.minimalHistoryComplete, true);
   t.same(result.anomalies[0]?.opIndexes, [4, 7]);

@@ -77,6 +77,28 @@ export function searchLinearization<State>(
     }
   }
 
+  // Indeterminate ops with equal model ops are interchangeable once invoked, because none has a
+  // return entry: the search only ever linearizes the earliest unlinearized op of each such class.
+  const classOf = new Int32Array(n).fill(-1);
+  const rankInClass = new Int32Array(n);
+  const classSizes: number[] = [];
+  const classIds = new Map<string, number>();
+  for (let i = 0; i < n; i += 1) {
+    if (determinate[i] === 1) continue;
+    const op = modelOps[i]!;
+    const key = JSON.stringify([op.kind, op.a, op.b]);
+    let id = classIds.get(key);
+    if (id === undefined) {
+      id = classSizes.length;
+      classIds.set(key, id);
+      classSizes.push(0);
+    }
+    classOf[i] = id;
+    rankInClass[i] = classSizes[id]!;
+    classSizes[id]! += 1;
+  }
+  const linearizedInClass = new Int32Array(classSizes.length);
+
   const words = Math.max(1, Math.ceil(n / 32));
   const linearized = new Uint32Array(words);
   const zobrist = zobristTable(n);
@@ -162,6 +184,10 @@ export function searchLinearization<State>(
     }
     assert(inIndeterminate || entry >= 0, 'a determinate op is left, so its return entry lies ahead');
 
+    if (inIndeterminate && entry >= 0 && callPositions[entry]! < bound && rankInClass[entry] !== linearizedInClass[classOf[entry]!]) {
+      entry = next[entry]!;
+      continue;
+    }
     if (entry >= 0 && (!inIndeterminate || callPositions[entry]! < bound)) {
       // A call entry: try to linearize this op now.
       const op = entry;
@@ -179,6 +205,7 @@ export function searchLinearization<State>(
           stateId = afterId;
           lift(op, n, determinate, next, prev);
           remaining -= determinate[op]!;
+          if (determinate[op] === 0) linearizedInClass[classOf[op]!]! += 1;
           entry = next[head]!;
           inIndeterminate = false;
           continue;
@@ -200,6 +227,7 @@ export function searchLinearization<State>(
     bound = boundStack[depth]!;
     unlift(op, n, determinate, next, prev);
     remaining += determinate[op]!;
+    if (determinate[op] === 0) linearizedInClass[classOf[op]!]! -= 1;
     linearized[op >>> 5]! ^= 1 << (op & 31);
     setHash ^= zobrist[op]!;
     if (determinate[op] === 1) determinateHash ^= zobrist[op]!;

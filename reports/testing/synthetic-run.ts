@@ -117,7 +117,8 @@ function syntheticMeta(options: SyntheticOptions): RunMeta {
 
 /** Builds a failing linearizability result naming a late ok read, a passing set result and an Elle cycle. */
 function syntheticResults(ops: Op[]): CheckResult[] {
-  const read = [...ops].reverse().find((op) => op.f === 'read' && op.type === 'ok')!;
+  const read = [...ops].reverse().find((op) => op.f === 'read' && op.type === 'ok');
+  if (read === undefined) throw new Error('syntheticRun produced no ok read to blame; raise clientOpCount');
   const readInvoke = [...ops].reverse().find((op) => op.process === read.process && op.type === 'invoke' && op.index < read.index)!;
   return [
     {

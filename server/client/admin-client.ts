@@ -28,7 +28,7 @@ export class AdminClient {
     this.client = new grpc.Client(endpoint, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
   }
 
-  /** The node's full state, parsed from its JSON form. */
+  /** Fetches the node's full state, parsed from its JSON form. */
   async dumpState(): Promise<unknown> {
     const reply = await callUnary(this.client, TRaftAdmin, 'dumpState', create(TRaftAdmin.method.dumpState.input, {}), this.rpcTimeoutMs);
     return JSON.parse(reply.stateJson) as unknown;
@@ -39,7 +39,7 @@ export class AdminClient {
     return reply.hash;
   }
 
-  /** One line per broken local invariant; empty when all hold. */
+  /** Runs the node's local invariant checks and returns one line per violation (empty when all hold). */
   async checkInvariants(): Promise<string[]> {
     const reply = await callUnary(
       this.client,

@@ -190,7 +190,9 @@ export class TraftClient {
     build: (header: Header, tag: WriteTag) => object,
   ): Promise<KvOutcome> {
     // The seq is fixed before the first attempt, so every retry carries the same (clientId, seq)
-    // and the server applies the write at most once.
+    // and the server's dedup table applies the write at most once.
+    // NOTE: the client reports no acknowledged-seq watermark yet, so the server's dedup table
+    // keeps one entry per write of this client until a snapshot-independent GC exists.
     this.seq += 1;
     const tag = create(WriteTagSchema, { clientId: this.clientId, seq: BigInt(this.seq) });
     const request = build(this.header, tag);
@@ -310,16 +312,15 @@ export class TraftClient {
   }
 
   /**
-   * Maps a failed call. INVALID_ARGUMENT means the server rejected the request before acting;
-   * anything else may have happened after the request arrived, so it is retried (a write
-   * carries the same seq) and stays uncertain.
+   * Maps a failed call. INVALID_ARGUMENT means the server rejected the request before acting.
+   * Any other failure, UNAVAILABLE included, may come after the request arrived, so the call is
+   * retried (a write with the same seq) and counts as uncertain.
    */
   private transportAttempt(error: unknown): Attempt {
     if (error instanceof CallError && error.code === grpc.status.INVALID_ARGUMENT) {
       return { kind: 'done', outcome: { type: 'fail', reason: error.message } };
     }
-    const uncertain = !(error instanceof CallError && error.code === grpc.status.UNAVAILABLE);
-    return { kind: 'retry', reason: reasonOf(error), uncertain };
+    return { kind: 'retry', reason: reasonOf(error), uncertain: true };
   }
 
   private pickEndpoint(): Endpoint {

@@ -30,7 +30,7 @@ interface GlobalFlags {
   json: boolean;
 }
 
-/** A value argument is JSON when it parses as JSON (5, [1,2], "x", null), else a plain string. */
+/** Parses a value argument as JSON (5, [1,2], "x", null), falling back to the plain string. */
 export function parseValueArg(text: string): JsonValue {
   try {
     return JSON.parse(text) as JsonValue;

@@ -5,8 +5,8 @@
 // Overrides(N) to Applied, so an older blind write that N supersedes is never executed after it.
 //
 // Depends always points to lower lsns, so one ascending pass over the committed-but-unapplied
-// positions applies everything applicable; ascending order is also the second line of defence the
-// per-key ordering relies on when a leader change cuts a dependency chain.
+// positions applies everything applicable. Ascending order is also a second line of defence for
+// per-key order when a leader change cuts a dependency chain.
 import assert from 'node:assert';
 import { TailBitmap } from './bitmap.js';
 import { commandKeys, isBlind } from './command.js';
@@ -15,7 +15,7 @@ import { clientKey } from './state.js';
 import type { ClientTag, Command, CommandResult, LogRecord } from './types.js';
 
 /**
- * The floor F a leader puts into Depends: every position below it is committed and applied here,
+ * Returns the floor F a leader puts into Depends: every position below it is committed and applied here,
  * so it is chosen and every replica can apply it.
  */
 export function dependFloor(core: NodeCore): number {
@@ -142,7 +142,9 @@ export function runApplyLoop(core: NodeCore): void {
 
 function applyRecord(core: NodeCore, record: LogRecord): void {
   const log = core.log;
-  assert(log.committed.has(record.seq) && !log.applied.has(record.seq), `record ${record.seq} applied twice or uncommitted`);
+  assert(log.committed.has(record.seq), `record ${record.seq} applied before it is committed`);
+  assert(!log.applied.has(record.seq), `record ${record.seq} applied twice`);
+  assert(record.depends.isSubsetOf(log.applied), `record ${record.seq} applied before its Depends`);
 
   const result: CommandResult = core.kv.execute(record.command);
   if (record.client !== undefined) core.dedup.record(record.client, result);
@@ -155,6 +157,7 @@ function applyRecord(core: NodeCore, record: LogRecord): void {
   log.applied.unionInPlace(record.overrides);
   assert(log.applied.has(record.seq), `Overrides(${record.seq}) does not contain the record itself`);
   core.appliedSinceCheckpoint += 1;
+  core.stateVersion += 1;
   core.emit({ type: 'apply', seq: record.seq, command: record.command });
 
   const lead = core.lead;

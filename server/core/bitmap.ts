@@ -372,7 +372,7 @@ export class TailBitmap {
     return this.base + this.size * WORD_BITS;
   }
 
-  /** The 32-bit word for positions [s, s+32), where s is a multiple of 32. */
+  /** Returns the 32-bit word for positions [s, s+32), where s is a multiple of 32. */
   private wordAt(s: number): number {
     if (s < this.base) return ALL_ONES;
     const w = (s - this.base) / WORD_BITS;
@@ -423,7 +423,7 @@ export class TailBitmap {
   }
 }
 
-/** A 32-bit mask with bits [low, high) set, 0 <= low <= high <= 32. */
+/** Returns a 32-bit mask with bits [low, high) set, 0 <= low <= high <= 32. */
 function maskBits(low: number, high: number): number {
   if (high <= low) return 0;
   const upper = high === WORD_BITS ? ALL_ONES : (1 << high) - 1;

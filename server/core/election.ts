@@ -26,11 +26,21 @@ import type { Ballot, LogRecord, Message } from './types.js';
 type Elect = Extract<Message, { type: 'elect' }>;
 type ElectReply = Extract<Message, { type: 'elect-reply' }>;
 
+/**
+ * Returns whether this node may campaign: it is a voter in some live config. A node that a pending
+ * config removes still campaigns, because it may hold the only copies of that config record, and
+ * voters with shorter logs reject everyone else. As leader it commits the change and then steps
+ * down.
+ */
+export function mayCampaign(core: NodeCore): boolean {
+  return core.log.liveConfigs().some((entry) => isVoter(entry.config, core.id));
+}
+
 /** Starts a campaign with a ballot one term above every term seen. Learners never campaign. */
 export function campaign(core: NodeCore): void {
   if (core.role === 'leader') return;
+  if (!mayCampaign(core)) return;
   const latest = core.log.latestConfig().config;
-  if (!isVoter(latest, core.id)) return;
 
   const term = Math.max(core.maxTermSeen, core.votedFor.term, core.committer?.term ?? 0) + 1;
   const ballot: Ballot = { term, id: core.id };
@@ -38,7 +48,7 @@ export function campaign(core: NodeCore): void {
   core.role = 'candidate';
   core.leaderId = null;
   core.campaign = { ballot, grants: new Map(), rejected: new Set(), asked: new Set(), fetching: new Set(), preConfig: latest };
-  core.resetElectionTimer();
+  core.restartElectionTimer();
   core.emit({ type: 'role', role: 'candidate', ballot, ready: false });
   askVotes(core, core.campaign);
   tryFinishElection(core);
@@ -52,7 +62,7 @@ function askVotes(core: NodeCore, camp: CampaignState): void {
       type: 'elect',
       ballot: camp.ballot,
       committer: core.committer,
-      accepted: core.log.accepted.clone(),
+      accepted: core.log.frozen('accepted'),
       configLsn: core.log.latestConfig().lsn,
     });
   }
@@ -107,8 +117,8 @@ function replyElect(core: NodeCore, msg: Elect, granted: boolean, records: LogRe
     granted,
     votedFor: core.votedFor,
     committer: core.committer,
-    accepted: granted ? core.log.accepted.clone() : TailBitmap.empty(),
-    committed: granted ? core.log.committed.clone() : TailBitmap.empty(),
+    accepted: granted ? core.log.frozen('accepted') : TailBitmap.empty(),
+    committed: granted ? core.log.frozen('committed') : TailBitmap.empty(),
     records,
     snapshotOnly,
     omitted: TailBitmap.empty(),
@@ -134,7 +144,7 @@ export function handleElectReply(core: NodeCore, msg: ElectReply): void {
   }
   if (camp.grants.has(msg.from)) return;
   camp.grants.set(msg.from, msg);
-  mergeGrant(core, camp, msg);
+  mergeGrant(core, msg);
   tryFinishElection(core);
 }
 
@@ -154,7 +164,7 @@ export function handleFetchSnapshotReply(core: NodeCore, msg: Extract<Message, {
 }
 
 /** Stores the records of a grant whose Committer equals ours, and merges its Committed. */
-function mergeGrant(core: NodeCore, camp: CampaignState, grant: ElectReply): void {
+function mergeGrant(core: NodeCore, grant: ElectReply): void {
   const log = core.log;
   if (ballotEquals(grant.committer, core.committer)) {
     const merged: LogRecord[] = [];
@@ -166,7 +176,6 @@ function mergeGrant(core: NodeCore, camp: CampaignState, grant: ElectReply): voi
     core.persistRecords(merged);
   }
   mergeCommitted(core, grant.committed);
-  void camp;
 }
 
 function mergeCommitted(core: NodeCore, committed: TailBitmap): void {
@@ -194,11 +203,11 @@ function tryFinishElection(core: NodeCore): void {
   const mask = grantedMask(core, camp);
   if (!isQuorum(camp.preConfig, mask)) return;
 
-  const latest = core.log.latestConfig().config;
-  if (!isVoter(latest, core.id)) {
+  if (!mayCampaign(core)) {
     core.becomeFollower(null);
     return;
   }
+  const latest = core.log.latestConfig().config;
   if (!isQuorum(latest, mask)) {
     askVotes(core, camp);
     return;
@@ -247,6 +256,8 @@ function becomeLeader(core: NodeCore, camp: CampaignState): void {
     log.store(noop);
     noops.push(noop);
   }
+  assert(log.accepted.firstMissing() >= baseEnd, `the merged log of ${formatBallot(ballot)} has a hole below ${baseEnd}`);
+  assert(ballotLess(core.committer, ballot), `Committer ${formatBallot(core.committer)} is not below the new ballot ${formatBallot(ballot)}`);
   core.committer = ballot;
   core.persistSwitch(keep, noops);
 

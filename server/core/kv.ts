@@ -62,6 +62,12 @@ export class Fnv1a64 {
   }
 }
 
+/** Orders strings by UTF-16 code units, the same on every replica (unlike localeCompare). */
+function compareStrings(a: string, b: string): number {
+  if (a < b) return -1;
+  return a > b ? 1 : 0;
+}
+
 type AppendOutcome = { ok: true; value: JsonValue } | { ok: false; error: string };
 
 function appendValue(current: JsonValue, value: JsonValue): AppendOutcome {
@@ -114,14 +120,14 @@ export class KvStateMachine {
 
   /** Returns the stored entries sorted by key. */
   entries(): [string, JsonValue][] {
-    return [...this.data.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return [...this.data.entries()].sort(([a], [b]) => compareStrings(a, b));
   }
 
   size(): number {
     return this.data.size;
   }
 
-  /** A hash of the contents that is equal on two replicas exactly when their entries are equal. */
+  /** Hashes the contents: replicas with equal entries get equal hashes, whatever the insertion order. */
   hash(): string {
     const hasher = new Fnv1a64();
     for (const [key, value] of this.entries()) {
@@ -251,11 +257,11 @@ export class DedupTable {
   watermarks(): DedupWatermark[] {
     return [...this.clients.entries()]
       .filter(([, client]) => client.watermark > Number.NEGATIVE_INFINITY)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .sort(([a], [b]) => compareStrings(a, b))
       .map(([clientId, client]) => ({ clientId, watermark: client.watermark }));
   }
 
-  /** A hash of the entries and watermarks, for comparing replicas. */
+  /** Hashes the entries and watermarks, for comparing replicas. */
   hash(): string {
     return new Fnv1a64().update(JSON.stringify(this.entries())).update(JSON.stringify(this.watermarks())).digest();
   }

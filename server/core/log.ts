@@ -23,15 +23,41 @@ export class RecordLog {
   floor = 0;
 
   /** The config in force at the floor (from the snapshot or the bootstrap). */
-  baseConfig: ConfigEntry;
+  private base: ConfigEntry;
   /** Lsns (>= floor) of held config records, ascending. */
   private readonly configLsns: number[] = [];
+  /** Raised whenever the config records or the base config change; keys the caches below. */
+  private configVersion = 0;
+  private liveCache: { version: number; committedLsn: number; live: ConfigEntry[]; positions: Map<number, number> } | null = null;
+  private readonly frozenCache: Partial<Record<'accepted' | 'committed' | 'applied', TailBitmap>> = {};
 
   constructor(
     bootstrap: ClusterConfig,
     private readonly strict: boolean,
   ) {
-    this.baseConfig = { config: bootstrap, lsn: -1 };
+    this.base = { config: bootstrap, lsn: -1 };
+  }
+
+  get baseConfig(): ConfigEntry {
+    return this.base;
+  }
+
+  set baseConfig(entry: ConfigEntry) {
+    this.base = entry;
+    this.configVersion += 1;
+  }
+
+  /**
+   * A copy of Accepted, Committed or Applied that is reused until the live bitmap changes. Copies
+   * go into messages and dumps, so no caller may mutate them.
+   */
+  frozen(name: 'accepted' | 'committed' | 'applied'): TailBitmap {
+    const live = this[name];
+    const cached = this.frozenCache[name];
+    if (cached !== undefined && cached.equals(live)) return cached;
+    const copy = live.clone();
+    this.frozenCache[name] = copy;
+    return copy;
   }
 
   holds(lsn: number): boolean {
@@ -92,14 +118,14 @@ export class RecordLog {
     this.rebuildConfigLsns();
   }
 
-  /** The effective config: the latest config record held, else the base config. */
+  /** Returns the effective config: the latest config record held, else the base config. */
   latestConfig(): ConfigEntry {
     const lsn = this.configLsns[this.configLsns.length - 1];
     if (lsn === undefined) return this.baseConfig;
     return this.entryAt(lsn);
   }
 
-  /** The latest config whose record is committed (the base config counts as committed). */
+  /** Returns the latest config whose record is committed; the base config counts as committed. */
   committedConfig(): ConfigEntry {
     for (let k = this.configLsns.length - 1; k >= 0; k--) {
       const lsn = this.configLsns[k];
@@ -108,14 +134,30 @@ export class RecordLog {
     return this.baseConfig;
   }
 
-  /** Every config from the latest committed one onward, oldest first: the configs that may be live. */
+  /** Returns every config from the latest committed one onward, oldest first (the configs that may be live). */
   liveConfigs(): ConfigEntry[] {
+    return this.liveState().live;
+  }
+
+  /** Position of each member of a live config; the newest config wins. */
+  livePositions(): Map<number, number> {
+    return this.liveState().positions;
+  }
+
+  private liveState(): { live: ConfigEntry[]; positions: Map<number, number> } {
     const committed = this.committedConfig();
+    const cache = this.liveCache;
+    if (cache !== null && cache.version === this.configVersion && cache.committedLsn === committed.lsn) return cache;
     const live = [committed];
     for (const lsn of this.configLsns) {
       if (lsn > committed.lsn) live.push(this.entryAt(lsn));
     }
-    return live;
+    const positions = new Map<number, number>();
+    for (const entry of live) {
+      for (const member of entry.config.members) positions.set(member.id, member.position);
+    }
+    this.liveCache = { version: this.configVersion, committedLsn: committed.lsn, live, positions };
+    return this.liveCache;
   }
 
   /** True when a config record above the latest committed one is held. */
@@ -137,12 +179,14 @@ export class RecordLog {
   }
 
   private insertConfigLsn(lsn: number): void {
+    this.configVersion += 1;
     let k = this.configLsns.length;
     while (k > 0 && this.configLsns[k - 1] > lsn) k--;
     this.configLsns.splice(k, 0, lsn);
   }
 
   private rebuildConfigLsns(): void {
+    this.configVersion += 1;
     this.configLsns.length = 0;
     for (const [lsn, record] of this.records) {
       if (record.command.kind === 'config') this.configLsns.push(lsn);

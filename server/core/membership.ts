@@ -1,8 +1,8 @@
 // Quorum tests against the node's configs, replication targets, and config changes.
 //
-// A config takes effect when its record is appended: the leader counts commits in the latest
-// config of its log (a joint config while a change is pending), and replicates to every member of
-// every config from the latest committed one onward. A change is direct when the current and the
+// A config takes effect when its record is appended. The leader counts commits in the latest
+// config of its log, which is a joint config while a change is pending. It replicates to every
+// member of every config from the latest committed one onward. A change is direct when the current and the
 // target configs cross-intersect, otherwise it goes through their joint config first. At most one
 // change is pending at a time, and only a ready leader starts one.
 import { checkCrossIntersection, isQuorum, isVoter, jointConfig, validateConfig } from './quorum.js';
@@ -10,14 +10,9 @@ import { appendRecord, recheckAllCommits } from './replication.js';
 import type { LeaderState, NodeCore } from './state.js';
 import type { ClusterConfig, Member } from './types.js';
 
-/** The member's position in the newest config that lists it; undefined for unknown ids. */
+/** Returns the member's position in the newest live config that lists it; undefined for unknown ids. */
 export function positionOf(core: NodeCore, id: number): number | undefined {
-  const live = core.log.liveConfigs();
-  for (let k = live.length - 1; k >= 0; k--) {
-    const member = live[k].config.members.find((m) => m.id === id);
-    if (member !== undefined) return member.position;
-  }
-  return undefined;
+  return core.log.livePositions().get(id);
 }
 
 export function bitOf(core: NodeCore, id: number): bigint {
@@ -25,25 +20,24 @@ export function bitOf(core: NodeCore, id: number): bigint {
   return position === undefined ? 0n : 1n << BigInt(position);
 }
 
-/** Every id in a live config other than this node, ascending. */
+/** Returns every id in a live config other than this node, ascending. */
 export function replicationTargets(core: NodeCore): number[] {
-  const ids = new Set<number>();
-  for (const entry of core.log.liveConfigs()) {
-    for (const member of entry.config.members) ids.add(member.id);
+  const ids: number[] = [];
+  for (const id of core.log.livePositions().keys()) {
+    if (id !== core.id) ids.push(id);
   }
-  ids.delete(core.id);
-  return [...ids].sort((a, b) => a - b);
+  return ids.sort((a, b) => a - b);
 }
 
-/** True when `id` is a member of a config this node knows from the latest committed one onward. */
+/** True when `id` is a member of a config in this node's log from the latest committed one onward. */
 export function isKnownMember(core: NodeCore, id: number): boolean {
-  return core.log.liveConfigs().some((entry) => entry.config.members.some((m) => m.id === id));
+  return core.log.livePositions().has(id);
 }
 
 const minorityConfigs = new WeakMap<ClusterConfig, ClusterConfig>();
 
 /**
- * The commit quorum test. Planted bug `commit-on-minority`: each threshold family accepts one
+ * Tests a commit quorum. Planted bug `commit-on-minority`: each threshold family accepts one
  * member fewer than its threshold.
  */
 export function isCommitQuorum(core: NodeCore, config: ClusterConfig, mask: bigint): boolean {
@@ -130,13 +124,12 @@ export function continueConfigChange(core: NodeCore): void {
       core.complete(change.requestId, { status: 'ok', result: { kind: 'done' }, lsn: change.lsn });
     }
   }
-  stepDownIfRemoved(core, lead);
+  stepDownIfRemoved(core);
 }
 
-function stepDownIfRemoved(core: NodeCore, lead: LeaderState): void {
+function stepDownIfRemoved(core: NodeCore): void {
   if (core.log.hasPendingConfig()) return;
   const committed = core.log.committedConfig().config;
   if (isVoter(committed, core.id)) return;
-  void lead;
   core.becomeFollower(null);
 }

@@ -3,7 +3,7 @@
 // Inputs are tick(), step(message), propose(), read() and changeConfig(); each call only changes
 // memory and queues output. ready() drains that output: what to persist (one atomic batch), the
 // messages to send once it is durable, the completed client requests and the events. advance()
-// tells the node the batch is durable; a leader counts itself toward a record's quorum only then.
+// marks the batch durable, and only then does a leader count itself toward a record's quorum.
 // Nothing here performs I/O, reads a clock or calls Math.random.
 import assert from 'node:assert';
 import { campaign, handleElect, handleElectReply, handleFetchSnapshotReply, serveAsCandidate } from './election.js';
@@ -84,6 +84,7 @@ function summarize(bitmap: TailBitmap): BitmapSummary {
 
 export class TraftNode {
   private readonly core: NodeCore;
+  private hashCache: { version: number; hash: string } | null = null;
 
   constructor(opts: NodeOptions) {
     checkOptions(opts);
@@ -118,6 +119,7 @@ export class TraftNode {
       core.kv = KvStateMachine.fromSnapshot(snapshot.kv);
       core.dedup = DedupTable.restore(snapshot.dedup);
       log.applied = snapshot.applied.clone();
+      core.stateVersion += 1;
       log.purgeBelow(snapshot.floor);
       log.baseConfig = { config: snapshot.config, lsn: snapshot.configLsn };
     }
@@ -137,7 +139,7 @@ export class TraftNode {
     } else {
       core.electionElapsedTicks += 1;
       if (core.electionElapsedTicks >= core.randomizedElectionTicks) {
-        core.resetElectionTimer();
+        core.restartElectionTimer();
         campaign(core);
       }
     }
@@ -180,7 +182,7 @@ export class TraftNode {
   }
 
   /**
-   * Proposes a command. Only an established leader appends; a retry of a (clientId, seq) already
+   * Proposes a command. Only an established leader appends. A retry of a (clientId, seq) already
    * in the log waits on that record, and one already executed completes with its stored result.
    */
   propose(requestId: number, command: Command, client?: ClientTag): void {
@@ -203,6 +205,8 @@ export class TraftNode {
       return;
     }
     const blind = isBlind(command);
+    // TODO: no client acknowledgement watermark reaches the core, so DedupTable.gc is never
+    // called and the dedup table grows with every client request.
     if (client !== undefined) {
       const result = core.dedup.lookup(client);
       if (result !== undefined) {
@@ -219,7 +223,7 @@ export class TraftNode {
     lead.pending.set(record.seq, [{ requestId, blind }]);
   }
 
-  /** A retried request whose record is already in the log completes with that record. */
+  /** Attaches a retried request to the record already in the log, or completes it at once. */
   private waitOnExisting(requestId: number, lsn: number, blind: boolean): void {
     const core = this.core;
     const lead = core.lead;
@@ -261,6 +265,10 @@ export class TraftNode {
     return this.core.hasOutput();
   }
 
+  /**
+   * Drains the pending output. Several Readies may be outstanding, but the driver must handle them
+   * in the order taken: a Ready's messages may depend on the persist batches of earlier Readies.
+   */
   ready(): Ready {
     return this.core.drain();
   }
@@ -269,7 +277,8 @@ export class TraftNode {
   advance(ready: Ready): void {
     const core = this.core;
     const next = core.outstanding.shift();
-    assert(next !== undefined && next.ready === ready, 'advance() called out of order or with a Ready this node did not return');
+    assert(next !== undefined, 'advance() called with no outstanding Ready');
+    assert(next.ready === ready, 'advance() called out of order or with a Ready this node did not return');
     const durable = core.markDurable(next.lsns);
     if (core.lead !== null && durable.length > 0) {
       recheckCommits(core, core.lead, durable.filter((lsn) => core.lead?.ackMasks.has(lsn)));
@@ -335,11 +344,11 @@ export class TraftNode {
       ready: lead?.ready ?? false,
       votedFor: core.votedFor,
       committer: core.committer,
-      accepted: log.accepted.clone(),
-      committed: log.committed.clone(),
-      applied: log.applied.clone(),
+      accepted: log.frozen('accepted'),
+      committed: log.frozen('committed'),
+      applied: log.frozen('applied'),
       floor: log.floor,
-      records: new Map(log.records),
+      records: log.records,
       config: latest.config,
       configLsn: latest.lsn,
       committedConfig: log.committedConfig().config,
@@ -362,10 +371,13 @@ export class TraftNode {
     };
   }
 
-  /** A hash of the state machine contents and the Applied bitmap. */
+  /** Returns a hash of the state machine contents and the Applied bitmap. */
   stateHash(): string {
     const core = this.core;
-    return new Fnv1a64().update(core.kv.hash()).update(JSON.stringify(core.log.applied.toJSON())).digest();
+    if (this.hashCache !== null && this.hashCache.version === core.stateVersion) return this.hashCache.hash;
+    const hash = new Fnv1a64().update(core.kv.hash()).update(JSON.stringify(core.log.applied.toJSON())).digest();
+    this.hashCache = { version: core.stateVersion, hash };
+    return hash;
   }
 
   kvGet(key: string): JsonValue {

@@ -18,8 +18,8 @@
 //   weight sums, each capped at its threshold (pseudo-polynomial in the thresholds).
 // - One explicit family per side: compare every pair of listed minimal quorums.
 // - Anything else with at most BRUTE_FORCE_VOTERS_MAX voters: try every split.
-// - Otherwise: intersection is proved when one family of each side already forces it; if none
-//   does, the check reports that it cannot decide, and callers treat that as a rejection.
+// - Otherwise: intersection is proved when one family of each side already forces it. If no pair
+//   of families does, the check reports that it cannot decide, and callers treat that as a rejection.
 import assert from 'node:assert';
 import type { ClusterConfig, Member, QuorumFamily } from './types.js';
 import { assertNever } from './command.js';

@@ -52,7 +52,7 @@ export function newFollower(id: number, knownCommitted: TailBitmap | null): Foll
   };
 }
 
-/** The follower record for `id`, created when a config change made it a target. */
+/** Returns the progress record for `id`, creating it when a config change made `id` a target. */
 export function followerFor(lead: LeaderState, id: number): FollowerState {
   let follower = lead.followers.get(id);
   if (follower === undefined) {
@@ -68,7 +68,7 @@ function logForward(core: NodeCore, lead: LeaderState, records: LogRecord[]): Me
     ballot: lead.ballot,
     base: lead.base,
     records,
-    committed: core.log.committed.clone(),
+    committed: core.log.frozen('committed'),
     floor: core.log.floor,
   };
 }
@@ -116,8 +116,8 @@ export function sendToFollower(core: NodeCore, lead: LeaderState, follower: Foll
     return;
   }
   follower.syncSentAtTick = core.tickCount;
-  // NOTE: the base sync ignores maxRecordsPerMessage, because a follower switches only on one
-  // message that covers the whole base; staging a large base across messages is not implemented.
+  // NOTE: the base sync ignores maxRecordsPerMessage, because a follower switches only on a message
+  // that covers the whole base. Staging a large base across messages is not implemented.
   core.send(follower.id, logForward(core, lead, missingRecords(core, known, Number.POSITIVE_INFINITY)));
 }
 
@@ -173,12 +173,18 @@ export function handleLogForwardReply(core: NodeCore, msg: LogForwardReply): voi
       return;
     case 'ok':
       assert(!core.strict || ballotEquals(msg.committer, lead.ballot), `OK from ${msg.from} without Committer ${lead.ballot.term}.${lead.ballot.id}`);
+      const wasSynced = follower.synced;
       follower.synced = true;
       follower.knownAccepted = msg.accepted;
       follower.knownCommitted = msg.committed;
       countAcks(core, lead, msg.from, msg.accepted);
       noteReadAck(core, lead, msg.from, msg.requestId);
-      if (msg.accepted.firstMissing() < core.log.floor) sendSnapshot(core, lead, follower);
+      if (msg.accepted.firstMissing() < core.log.floor) {
+        sendSnapshot(core, lead, follower);
+      } else if (!wasSynced && !core.log.accepted.isSubsetOf(msg.accepted)) {
+        // Records appended while the follower was syncing went only to synced followers.
+        sendToFollower(core, lead, follower, false);
+      }
       return;
     default:
       return assertNeverStatus(msg.status);
@@ -223,7 +229,7 @@ export function recheckAllCommits(core: NodeCore, lead: LeaderState): void {
   recheckCommits(core, lead, [...lead.ackMasks.keys()]);
 }
 
-/** A quorum holds `lsn`. With in-order commit, it also waits for every lower position. */
+/** Commits `lsn`, which a quorum has accepted. With in-order commit it first waits for every lower position. */
 function commitReached(core: NodeCore, lead: LeaderState, lsn: number): void {
   if (!lead.ackMasks.has(lsn)) return;
   if (core.opts.commitOrder === 'out-of-order') {
@@ -281,7 +287,9 @@ export function handleLogForward(core: NodeCore, msg: LogForward): void {
   if (ballotLess(ballot, core.votedFor)) {
     // Planted bug `accept-expired-vote`: a vote counts as expired after an election timeout of
     // silence, and a LogForward from a lower ballot is then accepted.
-    const expired = core.electionElapsedTicks >= core.randomizedElectionTicks;
+    // The base timeout, not the randomized one: tick() campaigns and resets the timer as soon as
+    // the randomized timeout is reached, so that comparison could never be true.
+    const expired = core.electionElapsedTicks >= core.opts.electionTimeoutTicks;
     if (!(core.bug('accept-expired-vote') && expired)) {
       replyTo(core, msg, 'stale');
       return;
@@ -322,7 +330,7 @@ function storeRecords(core: NodeCore, records: LogRecord[]): void {
   core.persistRecords(stored);
 }
 
-/** The Committer switch of step 4. Returns false (after replying) when the base is not covered. */
+/** Performs the Committer switch of step 4; replies and returns false when the base is not covered. */
 function trySwitch(core: NodeCore, msg: LogForward): boolean {
   const log = core.log;
   const keep = log.committed.clone();
@@ -337,6 +345,7 @@ function trySwitch(core: NodeCore, msg: LogForward): boolean {
     return false;
   }
 
+  assert(ballotLess(core.committer, msg.ballot), 'a switch must raise the Committer');
   core.committer = msg.ballot;
   log.retainOnly(keep);
   const stored: LogRecord[] = [];
@@ -345,6 +354,7 @@ function trySwitch(core: NodeCore, msg: LogForward): boolean {
   }
   core.persistSwitch(keep, stored);
   core.applyDirty = true;
+  assert(core.bug('skip-base-sync') || msg.base.isSubsetOf(log.accepted), 'a switched follower lacks part of the base');
   return true;
 }
 
@@ -365,8 +375,8 @@ function replyTo(core: NodeCore, msg: LogForward, status: LogForwardReply['statu
     status,
     votedFor: core.votedFor,
     committer: core.committer,
-    accepted: core.log.accepted.clone(),
-    committed: core.log.committed.clone(),
-    applied: core.log.applied.clone(),
+    accepted: core.log.frozen('accepted'),
+    committed: core.log.frozen('committed'),
+    applied: core.log.frozen('applied'),
   });
 }

@@ -22,8 +22,8 @@ export function buildSnapshot(core: NodeCore): Snapshot {
   const records = [...log.records.values()].sort((a, b) => a.seq - b.seq);
   return {
     floor: log.floor,
-    applied: log.applied.clone(),
-    committed: log.committed.clone(),
+    applied: log.frozen('applied'),
+    committed: log.frozen('committed'),
     config: log.baseConfig.config,
     configLsn: log.baseConfig.lsn,
     kv: core.kv.toSnapshot(),
@@ -32,7 +32,7 @@ export function buildSnapshot(core: NodeCore): Snapshot {
   };
 }
 
-/** Every `checkpointEveryApplied` applied records: purge up to S and write a checkpoint. */
+/** Purges up to S and writes a checkpoint after every `checkpointEveryApplied` applied records. */
 export function maybeCheckpoint(core: NodeCore): void {
   const every = core.opts.checkpointEveryApplied;
   if (every <= 0 || core.appliedSinceCheckpoint < every) return;
@@ -62,7 +62,7 @@ export function sendSnapshot(core: NodeCore, lead: LeaderState, follower: Follow
 export function handleInstallSnapshot(core: NodeCore, msg: Extract<Message, { type: 'install-snapshot' }>): void {
   core.observeBallot(msg.ballot);
   if (ballotLess(msg.ballot, core.votedFor)) {
-    core.reply(msg, { type: 'install-snapshot-reply', ballot: msg.ballot, installed: false, applied: core.log.applied.clone() });
+    core.reply(msg, { type: 'install-snapshot-reply', ballot: msg.ballot, installed: false, applied: core.log.frozen('applied') });
     return;
   }
   core.promise(msg.ballot);
@@ -70,13 +70,12 @@ export function handleInstallSnapshot(core: NodeCore, msg: Extract<Message, { ty
   if (core.role === 'follower') core.leaderId = msg.ballot.id;
   core.resetElectionTimer();
   const installed = installSnapshot(core, msg.snapshot, msg.ballot);
-  core.reply(msg, { type: 'install-snapshot-reply', ballot: msg.ballot, installed, applied: core.log.applied.clone() });
+  core.reply(msg, { type: 'install-snapshot-reply', ballot: msg.ballot, installed, applied: core.log.frozen('applied') });
 }
 
 /**
  * Installs `snap` when allowed; returns whether it did. `sourceCommitter` is the Committer under
- * which the sender holds its records: when it equals ours every record is taken, otherwise only
- * committed ones, which are chosen and so agree with any copy a later leader ships.
+ * which the sender holds its records: new records are stored only when it equals ours.
  */
 export function installSnapshot(core: NodeCore, snap: Snapshot, sourceCommitter: Ballot | null): boolean {
   const log = core.log;
@@ -86,18 +85,22 @@ export function installSnapshot(core: NodeCore, snap: Snapshot, sourceCommitter:
   core.kv = KvStateMachine.fromSnapshot(snap.kv);
   core.dedup = DedupTable.restore(snap.dedup);
   log.applied = snap.applied.clone();
+  core.stateVersion += 1;
   log.purgeBelow(snap.floor);
   log.baseConfig = { config: snap.config, lsn: snap.configLsn };
 
+  // Records are taken only under the same Committer: a chosen record stored under an older
+  // Committer would disagree with an unchosen copy another replica keeps at that Committer.
   const sameCommitter = sourceCommitter !== null && ballotEquals(sourceCommitter, core.committer);
   for (const record of snap.records) {
     if (record.seq < log.floor) continue;
-    const chosen = snap.committed.has(record.seq);
-    if (!sameCommitter && !chosen) continue;
     const held = log.get(record.seq);
-    if (held !== undefined && !ballotEquals(held.author, record.author)) continue;
-    log.store(record);
-    if (chosen && !log.committed.has(record.seq)) {
+    if (held === undefined) {
+      if (sameCommitter) log.store(record);
+    } else if (!ballotEquals(held.author, record.author)) {
+      continue;
+    }
+    if (snap.committed.has(record.seq) && log.holds(record.seq) && !log.committed.has(record.seq)) {
       log.committed.add(record.seq);
       core.newlyCommitted.push(record.seq);
     }

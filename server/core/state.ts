@@ -138,7 +138,11 @@ export class NodeCore {
   electionElapsedTicks = 0;
   randomizedElectionTicks: number;
   heartbeatElapsedTicks = 0;
+  /** Tick of the last accepted LogForward, snapshot or vote grant (campaigns do not count). */
+  lastContactTick = 0;
   appliedSinceCheckpoint = 0;
+  /** Raised whenever the state machine or Applied changes; keys the state hash cache. */
+  stateVersion = 0;
   applyDirty = false;
   private nextRequestId = 0;
 
@@ -179,7 +183,7 @@ export class NodeCore {
   send(to: number, body: MessageBody): number {
     this.nextRequestId += 1;
     const header: MessageHeader = { clusterId: this.clusterId, from: this.id, to, requestId: this.nextRequestId };
-    this.messages.push({ ...header, ...body } as Message);
+    this.messages.push(Object.assign(header, body) as Message);
     return this.nextRequestId;
   }
 
@@ -190,7 +194,7 @@ export class NodeCore {
 
   reply(request: MessageHeader, body: MessageBody): void {
     const header: MessageHeader = { clusterId: this.clusterId, from: this.id, to: request.from, requestId: request.requestId };
-    this.messages.push({ ...header, ...body } as Message);
+    this.messages.push(Object.assign(header, body) as Message);
   }
 
   persistHardState(): void {
@@ -205,7 +209,7 @@ export class NodeCore {
     this.mustSync = true;
   }
 
-  /** The Committer switch: keep `keep`, add `records`, set the Committer, as one durable op. */
+  /** Persists the Committer switch (keep `keep`, add `records`, set the Committer) as one op. */
   persistSwitch(keep: TailBitmap, records: LogRecord[]): void {
     assert(this.committer !== null, 'switch persisted without a committer');
     this.persist.push({ type: 'switch', committer: this.committer, keep: keep.clone(), records });
@@ -214,7 +218,7 @@ export class NodeCore {
   }
 
   persistCommittedHint(): void {
-    this.persist.push({ type: 'committed', committed: this.log.committed.clone() });
+    this.persist.push({ type: 'committed', committed: this.log.frozen('committed') });
   }
 
   pushCheckpoint(op: Extract<PersistOp, { type: 'checkpoint' }>): void {
@@ -300,11 +304,19 @@ export class NodeCore {
   drawElectionTimeout(): number {
     const base = this.opts.electionTimeoutTicks;
     const r = this.opts.random();
-    assert(r >= 0 && r < 1, `random() returned ${r}, expected a number in [0, 1)`);
+    assert(r >= 0, `random() returned ${r}, expected a number in [0, 1)`);
+    assert(r < 1, `random() returned ${r}, expected a number in [0, 1)`);
     return base + Math.floor(r * base);
   }
 
+  /** Restarts the election timer after hearing from a leader or granting a vote. */
   resetElectionTimer(): void {
+    this.lastContactTick = this.tickCount;
+    this.restartElectionTimer();
+  }
+
+  /** Draws a new election timeout and starts counting from zero (a campaign starting). */
+  restartElectionTimer(): void {
     this.electionElapsedTicks = 0;
     this.randomizedElectionTicks = this.drawElectionTimeout();
   }
@@ -351,7 +363,8 @@ export class NodeCore {
     if (!this.strict) return;
     assert(!ballotLess(this.votedFor, this.committer), `Committer ${formatBallot(this.committer)} above VotedFor ${formatBallot(this.votedFor)}`);
     if (this.lead !== null) {
-      assert(this.role === 'leader' && this.lead.ballot.id === this.id, 'leader state without the leader role');
+      assert(this.role === 'leader', 'leader state without the leader role');
+      assert(this.lead.ballot.id === this.id, 'a leader ballot whose id is not this node');
       assert(compareBallots(this.lead.ballot, this.votedFor) === 0, 'a leader promised a higher ballot without stepping down');
       assert(compareBallots(this.lead.ballot, this.committer) === 0, 'a leader whose Committer is not its own ballot');
     }

@@ -47,6 +47,8 @@ export class TestCluster {
   readonly cut = new Set<string>();
   /** Messages matching this predicate are dropped (for targeted loss). */
   dropIf: (msg: Message) => boolean = () => false;
+  /** Applied to each message at delivery, e.g. to strip records from a LogForward. */
+  rewrite: (msg: Message) => Message = (msg) => msg;
   private readonly opts: TestClusterOptions;
   private readonly random: () => number;
   private nextRequestId = 1;
@@ -110,7 +112,7 @@ export class TestCluster {
     while (this.queue.length > 0 && delivered < max) {
       const msg = this.queue.shift() as Message;
       if (!this.deliverable(msg)) continue;
-      this.node(msg.to).step(msg);
+      this.node(msg.to).step(this.rewrite(msg));
       this.process(msg.to);
       delivered++;
     }
@@ -158,6 +160,7 @@ export class TestCluster {
   heal(): void {
     this.cut.clear();
     this.dropIf = () => false;
+    this.rewrite = (msg) => msg;
   }
 
   crash(id: number): void {
@@ -191,7 +194,7 @@ export class TestCluster {
     return requestId;
   }
 
-  /** The id of the ready leader with the highest ballot, or null. */
+  /** Returns the id of the ready leader with the highest term, or null. */
   leader(): number | null {
     let best: number | null = null;
     let bestTerm = -1;

@@ -296,7 +296,7 @@ export interface NodeDump {
   committed: TailBitmap;
   applied: TailBitmap;
   floor: number;
-  /** Records held with content, keyed by lsn. Treat as read-only. */
+  /** Records held with content, keyed by lsn: the node's live map, valid until its next call. */
   records: ReadonlyMap<number, LogRecord>;
   /** The effective config (joint while a change is pending). */
   config: ClusterConfig;

@@ -3,6 +3,7 @@
 //   node dist/server/sim/cli.js --seeds 1-500 --steps 5000 [--nodes 5] [--unsafe NAME]
 // Prints one line per failing seed, the trace before the first violation, a summary with the
 // simulated steps per second, and exits 1 on any violation, 0 otherwise, 64 on bad flags.
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { CORE_UNSAFE_BUGS, type CoreUnsafeBug } from '../core/types.js';
 import { runRandomSeed, type SeedResult } from './random-run.js';
@@ -65,20 +66,27 @@ function parseArgs(argv: string[]): CliOptions {
   return program.opts<CliOptions>();
 }
 
-function main(): number {
+export interface CliOutput {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+/** Runs the CLI on `argv` (without the program name); returns the exit code. */
+export function runCli(argv: string[], output: CliOutput): number {
   let options: CliOptions;
   try {
-    options = parseArgs(process.argv.slice(2));
+    options = parseArgs(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
-      process.stderr.write(`sim: ${error.message.replace(/^error: /, '')}\n`);
+      output.err(`sim: ${error.message.replace(/^error: /, '')}\n`);
       return EXIT_USAGE;
     }
     throw error;
   }
 
   const started = process.hrtime.bigint();
+  const cpuStarted = process.cpuUsage();
   let steps = 0;
   const failing: SeedResult[] = [];
   for (const seed of options.seeds) {
@@ -88,23 +96,33 @@ function main(): number {
     failing.push(result);
     const first = result.violations[0];
     const more = result.violations.length > 1 ? ` (+${result.violations.length - 1} more)` : '';
-    process.stdout.write(`seed ${seed}: ${formatViolation(first)}${more}\n`);
+    output.out(`seed ${seed}: ${formatViolation(first)}${more}\n`);
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuStarted);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 
   if (failing.length > 0) {
     const first = failing[0];
     const lines = first.trace.slice(-options.traceLines);
-    process.stdout.write(`\nfirst failing seed ${first.seed}, last ${lines.length} events before the violation:\n`);
-    for (const line of lines) process.stdout.write(`  ${line}\n`);
-    process.stdout.write(`replay: npm run sim -- --seeds ${first.seed} --steps ${options.steps}${options.nodes ? ` --nodes ${options.nodes}` : ''}${options.unsafe ? ` --unsafe ${options.unsafe}` : ''}\n`);
+    output.out(`\nfirst failing seed ${first.seed}, last ${lines.length} events before the violation:\n`);
+    for (const line of lines) output.out(`  ${line}\n`);
+    output.out(`replay: npm run sim -- --seeds ${first.seed} --steps ${options.steps}${options.nodes ? ` --nodes ${options.nodes}` : ''}${options.unsafe ? ` --unsafe ${options.unsafe}` : ''}\n`);
   }
   const perSecond = steps / Math.max(seconds, 1e-9);
-  process.stdout.write(
+  const perCpuSecond = steps / Math.max(cpuSeconds, 1e-9);
+  output.out(
     `\n${options.seeds.length} seeds, ${failing.length} with violations${options.unsafe ? ` (planted bug ${options.unsafe})` : ''}; ` +
-      `${steps} simulated steps in ${seconds.toFixed(1)} s = ${Math.round(perSecond)} steps/s (${Math.round(perSecond * 60)} steps/min)\n`,
+      `${steps} simulated steps in ${seconds.toFixed(1)} s = ${Math.round(perSecond)} steps/s (${Math.round(perSecond * 60)} steps/min); ` +
+      `${cpuSeconds.toFixed(1)} s of CPU = ${Math.round(perCpuSecond)} steps per CPU second\n`,
   );
   return failing.length > 0 ? 1 : 0;
 }
 
-process.exitCode = main();
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (invokedDirectly) {
+  process.exitCode = runCli(process.argv.slice(2), {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  });
+}

@@ -72,6 +72,8 @@ export class SafetyChecker {
   private readonly accepts = new Map<number, Map<string, Map<string, bigint>>>();
   private readonly committedContent = new Map<number, string>();
   private readonly leaderConfig = new Map<string, ClusterConfig>();
+  /** Per committer ballot, the lsns accepted under it that are not chosen yet. */
+  private readonly lsnsAcceptedUnder = new Map<string, Set<number>>();
   private readonly baseOf = new Map<string, TailBitmap>();
   private readonly leaderOfBallot = new Map<string, number>();
   private readonly establishedBallots = new Set<string>();
@@ -98,6 +100,7 @@ export class SafetyChecker {
       this.tracks.set(view.id, track);
     }
     this.checkBallots(view, track);
+    if (view.role === 'leader') this.updateLeaderConfig(view);
     const life = this.updateAcceptance(view, track);
     this.checkCommitted(view, life, this.changedLsns);
     this.checkApplyEvents(view, life, events);
@@ -202,14 +205,23 @@ export class SafetyChecker {
     }
     const mask = (byContent.get(content) ?? 0n) | (1n << BigInt(position));
     byContent.set(content, mask);
+    let lsns = this.lsnsAcceptedUnder.get(committer);
+    if (lsns === undefined) {
+      lsns = new Set();
+      this.lsnsAcceptedUnder.set(committer, lsns);
+    }
+    lsns.add(lsn);
+    this.maybeChosen(view.id, lsn, committer, content, mask, this.leaderConfig.get(committer) ?? view.config);
+  }
 
-    const config = this.leaderConfig.get(committer) ?? view.config;
+  private maybeChosen(id: number, lsn: number, committer: string, content: string, mask: bigint, config: ClusterConfig): void {
     if (!satisfiesQuorum(config, mask)) return;
     const existing = this.chosen.get(lsn);
     if (existing === undefined) {
       this.chosen.set(lsn, { content, ballot: committer });
+      this.lsnsAcceptedUnder.get(committer)?.delete(lsn);
     } else if (existing.content !== content) {
-      this.report('I-chosen-unique', view.id, `lsn ${lsn} chosen twice: ${existing.content} under ${existing.ballot}, then ${content} under ${committer}`);
+      this.report('I-chosen-unique', id, `lsn ${lsn} chosen twice: ${existing.content} under ${existing.ballot}, then ${content} under ${committer}`);
     }
   }
 
@@ -336,7 +348,6 @@ export class SafetyChecker {
   private checkLeader(view: NodeView): void {
     const ballot = ballotKey(view.votedFor);
     if (view.base !== null && !this.baseOf.has(ballot)) this.baseOf.set(ballot, view.base.clone());
-    this.checkConfig(view, ballot);
     if (this.establishedBallots.has(ballot)) return;
     this.establishedBallots.add(ballot);
 
@@ -352,16 +363,31 @@ export class SafetyChecker {
     }
   }
 
-  private checkConfig(view: NodeView, ballot: string): void {
+  /**
+   * Records the config a leader counts commits in. A config takes effect on append, so a new one
+   * can turn earlier acceptances under this ballot into a quorum: those are re-evaluated.
+   */
+  private updateLeaderConfig(view: NodeView): void {
+    const ballot = ballotKey(view.votedFor);
     const previous = this.leaderConfig.get(ballot);
     if (previous === view.config) return;
+    this.checkConfig(view, ballot, previous);
+    this.leaderConfig.set(ballot, view.config);
+    if (previous === undefined) return;
+    for (const lsn of this.lsnsAcceptedUnder.get(ballot) ?? []) {
+      const byContent = this.accepts.get(lsn)?.get(ballot);
+      if (byContent === undefined) continue;
+      for (const [content, mask] of byContent) this.maybeChosen(view.id, lsn, ballot, content, mask, view.config);
+    }
+  }
+
+  private checkConfig(view: NodeView, ballot: string, previous: ClusterConfig | undefined): void {
     const reason = validateConfig(view.config);
     if (reason !== null) this.report('I-config', view.id, `leader ${ballot} uses an invalid config: ${reason}`);
     if (previous !== undefined && JSON.stringify(previous) !== JSON.stringify(view.config)) {
       const cross = checkCrossIntersection(previous, view.config);
       if (cross !== null) this.report('I-config', view.id, `leader ${ballot} moved between configs that do not cross-intersect: ${cross}`);
     }
-    this.leaderConfig.set(ballot, view.config);
 
     let pending = 0;
     for (const [lsn, record] of view.records) {

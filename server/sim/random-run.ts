@@ -29,6 +29,7 @@ export interface FaultMix {
   partition: number;
   oneWay: number;
   slowLink: number;
+  lossyLink: number;
   clock: number;
   campaign: number;
   config: number;
@@ -57,6 +58,7 @@ export function drawFaultMix(random: Prng): FaultMix {
     partition: random.pick([0, 1, 2]),
     oneWay: random.pick([0, 1]),
     slowLink: random.pick([0, 1, 2]),
+    lossyLink: random.pick([0, 1, 3]),
     clock: random.pick([0, 1]),
     campaign: random.pick([0, 1, 2]),
     config: random.pick([0, 0, 1]),
@@ -146,6 +148,7 @@ class Nemesis {
     weight(this.mix.partition * 2, () => this.partition());
     weight(this.mix.oneWay, () => this.oneWay());
     weight(this.mix.slowLink * 2, () => this.slowLink());
+    weight(this.mix.lossyLink * 2, () => this.lossyLink());
     weight(3, () => this.heal());
     weight(this.mix.clock * 2, () => this.clock());
     weight(this.mix.campaign * 2, () => this.campaign());
@@ -213,6 +216,16 @@ class Nemesis {
     const delayMaxMs = this.random.between(100, 1500);
     this.cluster.network.setRule(from, to, { delayMinMs: Math.floor(delayMaxMs / 2), delayMaxMs, duplicateRate: 0.3 });
     this.cluster.log(`slow link n${from}->n${to} up to ${delayMaxMs} ms`);
+  }
+
+  /** Makes the leader's link to one follower lossy, so that follower holds gaps the others fill. */
+  private lossyLink(): void {
+    const ids = this.cluster.nodes.map((n) => n.id);
+    const from = this.leaderId() ?? this.random.pick(ids);
+    const to = this.random.pick(ids.filter((id) => id !== from));
+    const lossRate = this.random.pick([0.3, 0.6]);
+    this.cluster.network.setRule(from, to, { lossRate });
+    this.cluster.log(`lossy link n${from}->n${to} loses ${lossRate * 100}%`);
   }
 
   private heal(): void {

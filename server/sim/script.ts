@@ -19,6 +19,8 @@ export interface ScriptOptions {
   seed?: number;
   checkpointEveryApplied?: number;
   maxRecordsPerMessage?: number;
+  /** Voters of the bootstrap config; the others start as learners. Defaults to every node. */
+  initialVoters?: number[];
 }
 
 export class Script {
@@ -35,6 +37,7 @@ export class Script {
       scripted: true,
       checkpointEveryApplied: options.checkpointEveryApplied ?? 0,
       maxRecordsPerMessage: options.maxRecordsPerMessage,
+      initialVoters: options.initialVoters,
     });
   }
 

@@ -10,7 +10,7 @@ function summaryView(summary: BitmapSummary): BitmapSummaryView {
   return { offset: BigInt(summary.offset), len: BigInt(summary.len), count: BigInt(summary.count) };
 }
 
-/** What the previous invariant check saw, to check that promises and bitmaps never go back. */
+/** State seen by the previous invariant check, to detect promises or bitmaps going back. */
 interface Seen {
   votedFor: Ballot;
   committer: Ballot | null;
@@ -48,7 +48,7 @@ export class CoreView implements NodeView {
     return this.node.status().config;
   }
 
-  /** The address a member has in the effective config. */
+  /** Returns the address member `id` has in the effective config. */
   configAddressOf(id: number): string | undefined {
     return this.config().members.find((m) => m.id === id)?.addr;
   }

@@ -9,8 +9,8 @@ import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2
 export const GRPC_MESSAGE_BYTES_MAX = 256 * 1024 * 1024;
 
 /**
- * What a request deserializer returns for bytes that are not a valid message. grpc-js answers a
- * throwing deserializer with INTERNAL; the handler wrapper turns this value into INVALID_ARGUMENT.
+ * The value a request deserializer returns for bytes that are not a valid message. grpc-js replies
+ * INTERNAL when a deserializer throws, so the handler wrapper turns this value into INVALID_ARGUMENT.
  */
 class MalformedRequest {
   constructor(readonly reason: string) {}

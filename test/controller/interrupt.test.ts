@@ -1,7 +1,7 @@
 // Ctrl-C in the middle of a run: the controller stops every server it started, exits 130, and
 // leaves a partial history that parses and passes `traft check`.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,10 +13,16 @@ const cli = path.join(root, 'dist/controller/cli.js');
 const server = path.join(root, 'dist/server/main.js');
 const missing = [cli, server].filter((file) => !existsSync(file));
 
+/** True when `pid` runs; an exited process that its new parent has not reaped yet (a zombie) does not count. */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
@@ -62,11 +68,14 @@ t.test('SIGINT mid-run stops every server', { skip: missing.length > 0 ? `not bu
   const history = path.join(runDir, 'history.jsonl');
   await waitFor('100 ops in the history', 60_000, async () => ((await countLines(history)) >= 100 ? true : undefined));
 
-  const controllerLog = await readFile(path.join(runDir, 'controller.log'), 'utf8');
-  for (const line of controllerLog.split('\n')) {
-    if (!line.includes('"server started"')) continue;
-    serverPids.push((JSON.parse(line) as { pid: number }).pid);
-  }
+  const readServerPids = async (): Promise<number[]> => {
+    const controllerLog = await readFile(path.join(runDir, 'controller.log'), 'utf8');
+    return controllerLog
+      .split('\n')
+      .filter((line) => line.includes('"server started"'))
+      .map((line) => (JSON.parse(line) as { pid: number }).pid);
+  };
+  serverPids.push(...(await readServerPids()));
   t.ok(serverPids.length >= 3, `the controller log names the server pids (${serverPids.join(', ')})`);
   t.ok(serverPids.some(isAlive), 'servers run before the interrupt');
 
@@ -74,7 +83,10 @@ t.test('SIGINT mid-run stops every server', { skip: missing.length > 0 ? `not bu
   const code = await Promise.race([exited, new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20_000))]);
   t.equal(code, 130, `the controller exits 130 after SIGINT (output: ${output.slice(-500)})`);
 
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // Restarts by the nemesis add pids, so the list is read again once the controller is gone.
+  for (const pid of await readServerPids()) if (!serverPids.includes(pid)) serverPids.push(pid);
+  // SIGKILL is delivered at once, but the kernel may take a moment to tear a process down.
+  await waitFor('every server to exit', 5_000, async () => (serverPids.some(isAlive) ? undefined : true)).catch(() => undefined);
   for (const pid of serverPids) t.notOk(isAlive(pid), `server pid ${pid} is gone`);
 
   let parsed = 0;

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TraftClient, type KvOutcome } from '../../server/client/client.js';
 
-/** The repository root: the nearest folder above this file that has package.json and no dist/ above it. */
+/** Finds the repository root: the nearest folder above this file with package.json, outside dist/. */
 function findRepoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json')) || dir.endsWith('/dist') || dir.includes('/dist/')) {
@@ -229,11 +229,11 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
 }
 
-/** Waits for `promise` at most `timeoutMs`, rejecting with `what` in the message. */
-export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+/** Waits for `promise` at most `timeoutMs`, rejecting with `description` in the message. */
+export async function within<T>(promise: Promise<T>, timeoutMs: number, description: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(() => reject(new Error(`${description} did not finish within ${timeoutMs} ms`)), timeoutMs);
   });
   try {
     return await Promise.race([promise, timeout]);

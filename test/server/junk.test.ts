@@ -6,7 +6,7 @@ import t from 'tap';
 import { TRaftAdmin } from '../../proto/gen/traft/v1/admin_pb.js';
 import { TRaftKV } from '../../proto/gen/traft/v1/kv_pb.js';
 import { TRaftPeer } from '../../proto/gen/traft/v1/peer_pb.js';
-import { methodPath } from '../../server/transport/grpc.js';
+import { CallError, callUnary, methodPath } from '../../server/transport/grpc.js';
 import { TestCluster, within } from './cluster.js';
 
 /** Bytes that no protobuf message parses: field 1 with wire type 7, which does not exist. */
@@ -27,6 +27,20 @@ function callRaw(client: grpc.Client, path: string, body: Buffer, streaming: boo
       resolve(error ? error.code : grpc.status.OK),
     );
   });
+}
+
+async function callUnaryStatus(
+  client: grpc.Client,
+  service: typeof TRaftPeer | typeof TRaftKV,
+  method: string,
+  request: object,
+): Promise<string> {
+  try {
+    await callUnary(client, service as typeof TRaftKV, method as 'put', request as never, 3000);
+    return 'OK';
+  } catch (error) {
+    return error instanceof CallError ? grpc.status[error.code] : String(error);
+  }
 }
 
 t.test('junk on every port is rejected', async (t) => {
@@ -62,7 +76,27 @@ t.test('junk on every port is rejected', async (t) => {
   );
   t.ok(closed, 'server closes a connection that sends junk bytes');
 
-  // Wrong cluster id on a peer request is an invalid argument, not a crash.
+  // Well-formed peer requests with invalid content are invalid arguments, not crashes.
+  const wrongCluster = await callUnaryStatus(raw, TRaftPeer, 'elect', {
+    header: { clusterId: 'another-cluster', fromId: 2, toId: 1, requestId: 1n },
+    ballot: { term: 5n, id: 2 },
+  });
+  t.equal(wrongCluster, 'INVALID_ARGUMENT', 'elect from another cluster is rejected');
+  const badBitmap = await callUnaryStatus(raw, TRaftPeer, 'logForward', {
+    header: { clusterId: 'test', fromId: 2, toId: 1, requestId: 2n },
+    ballot: { term: 5n, id: 2 },
+    base: { offset: 3n, words: [] },
+  });
+  t.equal(badBitmap, 'INVALID_ARGUMENT', 'log-forward with an unaligned bitmap is rejected');
+  const badCommand = await callUnaryStatus(raw, TRaftPeer, 'logForward', {
+    header: { clusterId: 'test', fromId: 2, toId: 1, requestId: 3n },
+    ballot: { term: 5n, id: 2 },
+    records: [{ seq: 0n, author: { term: 5n, id: 2 }, commandJson: '{"kind":"explode"}' }],
+  });
+  t.equal(badCommand, 'INVALID_ARGUMENT', 'log-forward with an unknown command kind is rejected');
+  const badValue = await callUnaryStatus(raw, TRaftKV, 'put', { key: 'k', valueJson: '{not json' });
+  t.equal(badValue, 'INVALID_ARGUMENT', 'put with invalid JSON value is rejected');
+
   const client = await cluster.client();
   const status = await client.status(endpoint);
   t.equal(status.type, 'ok', 'server still answers status');

@@ -11,7 +11,7 @@ t.test('add and remove a member on a live cluster', async (t) => {
   const client = await cluster.client({ rpcTimeoutMs: 8000 });
   t.equal((await cluster.untilOk(() => client.put('before', 1))).type, 'ok', 'write before the change');
 
-  // Node 4 starts with --join: it knows the cluster but is not a voter, so it never campaigns.
+  // Node 4 starts with --join, so it is a learner in its own config and never campaigns.
   const spec = await cluster.addSpec(4);
   cluster.startNode(4, ['--join']);
   const added = await client.addLearner(4, `127.0.0.1:${spec.port}`);
@@ -25,7 +25,7 @@ t.test('add and remove a member on a live cluster', async (t) => {
   const afterPromote = promoted.type === 'ok' ? (promoted.value as unknown as ClusterConfig) : null;
   t.ok(afterPromote && isVoter(afterPromote, 4), 'node 4 is a voter');
 
-  // The new member catches up: a stale read on node 4 sees a write made before it joined.
+  // The new member catches up: a stale read on node 4 returns a write made before it joined.
   const direct = await (await import('../../server/client/client.js')).TraftClient.connect([cluster.endpointOf(4)], { rpcTimeoutMs: 2000 });
   t.teardown(() => direct.close());
   let seen: unknown = null;

@@ -1,5 +1,5 @@
-// A real traft-server against a damaged data dir: a torn WAL tail is truncated and the node
-// serves again; a flipped byte before the tail makes the server exit non-zero within 10 s with
+// A real traft-server against a damaged data dir. A torn WAL tail is truncated and the node
+// serves again. A flipped byte before the tail makes the server exit non-zero within 10 s, with
 // one line naming the file.
 import { closeSync, openSync, readdirSync, readSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';

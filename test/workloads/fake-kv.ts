@@ -9,7 +9,7 @@ import { Random } from '../../controller/random.js';
 export type FakeFault =
   /** Acknowledges every 7th write without applying it. */
   | 'lose-writes'
-  /** Answers every 5th read with the value from before the last change of that key. */
+  /** Returns, for every 5th read, the value from before the last change of that key. */
   | 'stale-reads'
   /** Applies only the first micro-op of every 4th txn. */
   | 'partial-txns'
@@ -90,6 +90,7 @@ export class FakeKv implements KvClient {
   }
 
   private delay(): Promise<void> {
+    if (this.delayMsMax === 0) return new Promise((resolve) => setImmediate(resolve));
     const delayMs = this.random.float() * this.delayMsMax;
     return new Promise((resolve) => setTimeout(resolve, delayMs));
   }
