@@ -1,6 +1,6 @@
-// Linearizability checker benchmark. Part 1 times the in-process check of every corpus file
-// (verdict and failure explanation, without shrinking; parsing excluded), as the median of
-// several rounds after one warm-up round. Part 2 generates register histories of 100k and 1M ops
+// Linearizability checker benchmark. Part 1 times the in-process check of every corpus file, as
+// the median of several rounds after one warm-up round. The time covers the verdict and the failure
+// explanation, but not parsing or shrinking. Part 2 generates register histories of 100k and 1M ops
 // (1000 keys, 20 processes, 1% info), writes them as JSONL, and checks each in a child process
 // that reports load time, check time and peak RSS. Prints the figures and writes them to
 // bench/results/checker.json.

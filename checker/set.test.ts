@@ -88,6 +88,18 @@ t.test('set: concurrent read is not stale', async (t) => {
   t.equal(checkSet(history(steps)).valid, true);
 });
 
+t.test('set: negative and huge elements', async (t) => {
+  // These elements take the map path of the element table instead of the dense array.
+  const huge = 2 ** 40;
+  const valid = checkSet(history([...add(0, -5), ...add(1, huge), ...add(0, 3), ...read(2, [3, huge, -5])]));
+  t.equal(valid.valid, true);
+  t.equal(valid.stats?.addOkCount, 3);
+
+  const lost = checkSet(history([...add(0, -5), ...add(1, huge), ...read(2, [-5])]));
+  t.equal(lost.stats?.lostCount, 1);
+  t.match(lost.anomalies[0]?.explanation, new RegExp(`Element ${huge} is missing`));
+});
+
 t.test('set: duplicated element in a read', async (t) => {
   const result = checkSet(history([...add(0, 1), ...read(1, [1, 1])]));
   t.equal(result.valid, false);

@@ -21,6 +21,23 @@ export const NEMESIS_DESCRIPTIONS: Record<NemesisFamily, string> = {
 export const TARGET_MODES = ['one', 'minority', 'majority', 'all', 'leader'] as const;
 export type TargetMode = (typeof TARGET_MODES)[number];
 
+/**
+ * Draw weights of the target modes and partition shapes. Faults that hit the leader force an
+ * election with writes in flight, which is where most consensus bugs show, so they come up more often.
+ */
+const TARGET_MODE_WEIGHTS: Record<TargetMode, number> = { one: 2, minority: 2, majority: 1, all: 1, leader: 4 };
+const SHAPE_WEIGHTS: Record<PartitionShape, number> = { halves: 2, one: 1, leader: 3, 'majorities-ring': 1, bridge: 1, 'one-way': 2 };
+
+function pickWeighted<T extends string>(random: { float(): number }, choices: readonly T[], weights: Record<T, number>): T {
+  const total = choices.reduce((sum, choice) => sum + weights[choice], 0);
+  let draw = random.float() * total;
+  for (const choice of choices) {
+    draw -= weights[choice];
+    if (draw < 0) return choice;
+  }
+  return choices[choices.length - 1] as T;
+}
+
 export type NemesisOp =
   /** `order` is every node in a seeded order; the targets are its first k nodes, or the leader. */
   | { kind: 'kill'; mode: TargetMode; order: number[] }
@@ -56,18 +73,18 @@ export function nemesisGenerator(families: readonly NemesisFamily[], nodeIds: re
   return schedule({ active: false });
 }
 
-function drawFault(random: { pick<T>(items: readonly T[]): T; shuffled<T>(items: readonly T[]): T[]; int(bound: number): number }, families: readonly NemesisFamily[], nodeIds: readonly number[]): NemesisOp {
+function drawFault(random: { pick<T>(items: readonly T[]): T; shuffled<T>(items: readonly T[]): T[]; int(bound: number): number; float(): number }, families: readonly NemesisFamily[], nodeIds: readonly number[]): NemesisOp {
   const family = random.pick(families);
   const order = random.shuffled(nodeIds);
   switch (family) {
     case 'kill':
-      return { kind: 'kill', mode: random.pick(TARGET_MODES), order };
+      return { kind: 'kill', mode: pickWeighted(random, TARGET_MODES, TARGET_MODE_WEIGHTS), order };
     case 'pause':
-      return { kind: 'pause', mode: random.pick(TARGET_MODES), order };
+      return { kind: 'pause', mode: pickWeighted(random, TARGET_MODES, TARGET_MODE_WEIGHTS), order };
     case 'partition': {
       // A ring over 3 nodes is complete, so it would cut nothing.
       const shapes = nodeIds.length <= 3 ? PARTITION_SHAPES.filter((shape) => shape !== 'majorities-ring') : PARTITION_SHAPES;
-      return { kind: 'partition', shape: random.pick(shapes), order, inbound: random.int(2) === 0 };
+      return { kind: 'partition', shape: pickWeighted(random, shapes, SHAPE_WEIGHTS), order, inbound: random.int(2) === 0 };
     }
     default:
       return assertNeverFamily(family);

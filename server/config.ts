@@ -22,7 +22,10 @@ export interface ServerOptions {
   id: number;
   listenHost: string;
   listenPort: number;
-  /** Every initial member, this node included. */
+  /**
+   * Every initial member, this node included, sorted by id. Quorum positions follow this order,
+   * so every node derives the same bootstrap config whatever order --peers lists.
+   */
   peers: PeerAddress[];
   dataDir: string;
   clusterId: string;
@@ -291,7 +294,7 @@ function withSelf(peers: PeerAddress[], id: number, listen: { host: string; port
     if (listen.port !== 0 && self.port !== listen.port) {
       throw new UsageError(`--peers gives ${id}=${self.host}:${self.port} but --listen is ${listen.host}:${listen.port}; make them agree`);
     }
-    return peers;
+    return [...peers].sort((a, b) => a.id - b.id);
   }
   if (listen.port === 0 && peers.length > 0) {
     throw new UsageError('--listen needs a fixed port when --peers names other members, because they must reach this node');

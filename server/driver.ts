@@ -1,8 +1,8 @@
 // The one driver loop around the TRaft core. Every input (tick, peer message, client request)
-// is queued, applied to the node in one batch, and then the node's Ready is handled in the
-// durability order the core requires: persist (and fsync) -> send -> reply to clients ->
-// advance. Inputs that arrive while a batch is being persisted join the next batch, which is
-// how many client writes share one fsync.
+// is queued and applied to the node in one batch. Each Ready is then handled in the durability
+// order the core requires: persist (and fsync) -> send -> reply to clients -> advance. Readies
+// are pipelined: while one batch waits for its fsync the next is taken and written, and the WAL's
+// group commit covers them with one fsync. Release (send, reply, advance) stays in Ready order.
 import assert from 'node:assert';
 import type { Logger } from 'pino';
 import { encodePersistBatch } from './core/codec.js';
@@ -47,7 +47,7 @@ export interface DriverOptions {
   logger: Logger;
   /** Planted bug: send messages and client replies before the batch is durable. */
   ackBeforeFsync: boolean;
-  /** A client request with no completion after this long is answered UNKNOWN and forgotten. */
+  /** A client request with no completion after this long gets UNKNOWN and is forgotten. */
   clientRequestTimeoutMs: number;
   /** Called once on a failure the node cannot continue after (a failed write to the log). */
   onFatal: (error: Error) => void;
@@ -76,7 +76,7 @@ export class Driver {
   private readonly options: DriverOptions;
   private readonly logger: Logger;
   private inbox: (() => void)[] = [];
-  /** Peer RPCs stepped in the batch being built; answered (maybe with null) when it is handled. */
+  /** Peer RPCs stepped in the batch being built; each is settled (maybe with null) with its Ready. */
   private peerWaitersNext: PendingPeerReply[] = [];
   private readonly pendingClients = new Map<number, PendingClient>();
   private nextRequestId = 1;
@@ -87,6 +87,8 @@ export class Driver {
   private checkpointInFlight = false;
   /** Releases Readies one after another, in the order they were taken. */
   private releaseChain: Promise<void> = Promise.resolve();
+  /** Resolves once every batch handed to the log so far is durable. */
+  private durableTail: Promise<void> = Promise.resolve();
   private stopped = false;
   private fatal = false;
   private readonly eventListeners = new Set<(event: TimedEvent) => void>();
@@ -167,7 +169,7 @@ export class Driver {
     return this.node.kvGet(key);
   }
 
-  /** Stops taking inputs and answers every pending client request UNKNOWN. */
+  /** Stops taking inputs and completes every pending client request with UNKNOWN. */
   stop(): void {
     this.stopped = true;
     clearInterval(this.sweepTimer);
@@ -247,10 +249,7 @@ export class Driver {
     }
   }
 
-  /**
-   * A Ready holding a checkpoint waits until the pipeline is empty, because the checkpoint
-   * image must cover every batch written before it.
-   */
+  /** Bounds the pipeline, and blocks new Readies while a checkpoint is being written. */
   private canTakeReady(): boolean {
     return this.inFlight === 0 || (this.inFlight < READY_PIPELINE_DEPTH_MAX && !this.checkpointInFlight);
   }
@@ -262,9 +261,14 @@ export class Driver {
     this.stats.completions += ready.completions.length;
     const startNs = process.hrtime.bigint();
 
+    // A checkpoint image must cover every batch written before it, so its write waits until
+    // the earlier batches are durable, and no new Ready is taken until it is done.
     const hasCheckpoint = ready.persist.some((op) => op.type === 'checkpoint');
     this.checkpointInFlight ||= hasCheckpoint;
-    const durable = this.persist(ready.persist, ready.mustSync);
+    const durable = hasCheckpoint
+      ? this.durableTail.then(() => this.persistWithCheckpoint(ready.persist))
+      : this.persist(ready.persist, ready.mustSync);
+    this.durableTail = durable.catch(() => undefined);
 
     if (this.options.ackBeforeFsync) {
       // Planted bug: messages and replies leave before their batch is durable, so a crash
@@ -308,24 +312,21 @@ export class Driver {
   }
 
   /**
-   * Writes a Ready's ops and resolves when they are durable. A batch without a checkpoint is one
-   * storage call, issued now so that batches reach the WAL in Ready order. A batch that need not
-   * be synced (only the Committed hint, which is safe to lose) resolves at once, although it is
-   * still written in order. Checkpoints are written after the batches before them.
+   * Writes a Ready's ops (no checkpoint among them) as one storage call, issued now so that
+   * batches reach the WAL in Ready order, and resolves when they are durable. A batch that need
+   * not be synced (only the Committed hint, which is safe to lose) resolves at once, although it
+   * is still written in order.
    */
   private persist(ops: PersistOp[], mustSync: boolean): Promise<void> {
     if (ops.length === 0) {
       return Promise.resolve();
     }
-    if (!ops.some((op) => op.type === 'checkpoint')) {
-      const written = this.options.log.persist(encodePersistBatch(ops));
-      if (mustSync) {
-        return written;
-      }
-      written.catch((error: unknown) => this.fail(error as Error));
-      return Promise.resolve();
+    const written = this.options.log.persist(encodePersistBatch(ops));
+    if (mustSync) {
+      return written;
     }
-    return this.persistWithCheckpoint(ops);
+    written.catch((error: unknown) => this.fail(error as Error));
+    return Promise.resolve();
   }
 
   private async persistWithCheckpoint(ops: PersistOp[]): Promise<void> {
@@ -346,7 +347,7 @@ export class Driver {
     }
   }
 
-  /** Sends messages, answers peer RPCs and client requests, and publishes events. */
+  /** Sends messages, replies to peer RPCs and client requests, and publishes events. */
   private release(ready: Ready, waiters: PendingPeerReply[]): void {
     for (const message of ready.messages) {
       const { isReply } = methodOf(message);

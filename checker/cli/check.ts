@@ -230,7 +230,7 @@ async function checkFile(path: string, options: ValidatedOptions): Promise<FileR
   return report;
 }
 
-/** The one-line message for bad input, or undefined when the error is a bug to rethrow. */
+/** Formats bad input as a one-line message; returns undefined when the error is a bug to rethrow. */
 function inputErrorMessage(path: string, error: unknown): string | undefined {
   if (error instanceof HistoryFormatError) return error.message;
   if (error instanceof UnsupportedOpError) return `${path}: ${error.message}; choose the --model that matches the history`;
@@ -239,7 +239,9 @@ function inputErrorMessage(path: string, error: unknown): string | undefined {
 }
 
 function printReport(report: FileReport): void {
-  const verdict = report.valid === true ? 'valid' : report.valid === false ? 'INVALID' : 'UNKNOWN';
+  let verdict = 'UNKNOWN';
+  if (report.valid === true) verdict = 'valid';
+  if (report.valid === false) verdict = 'INVALID';
   process.stdout.write(`${report.file}: ${verdict}, ${report.ops} ops, ${report.keys} keys, checked in ${report.checkMs} ms\n`);
   if (report.valid === 'unknown' && report.unknownReason !== undefined) process.stdout.write(`  unknown: ${report.unknownReason}\n`);
   for (const failure of report.failures.slice(0, FAILURES_PRINTED_MAX)) {

@@ -3,7 +3,7 @@
 // they rule out. The approach follows Kingsbury and Alvaro, "Elle: Inferring Isolation Anomalies
 // from Experimental Observations" (VLDB 2020).
 import type { Op } from '../history/types.js';
-import { searchCycles } from './cycles.js';
+import { searchCycles, type CycleSearchResult } from './cycles.js';
 import { addDataEdges, addProcessEdges, addRealtimeEdges } from './edges.js';
 import { describeCycle, explainCycle } from './explain.js';
 import { Findings } from './findings.js';
@@ -12,7 +12,7 @@ import { checkInternalConsistency } from './internal.js';
 import { modelIndex, modelsRuledOut, weakestRuledOut } from './models.js';
 import { ListAppendInputError } from './normalize.js';
 import { collectTxns } from './txns.js';
-import { CONSISTENCY_MODELS, type CheckListAppendOptions, type ConsistencyModel, type ElleAnomaly, type ElleResult } from './types.js';
+import { CONSISTENCY_MODELS, type CheckListAppendOptions, type ConsistencyModel, type ElleAnomaly, type ElleResult, type Txn } from './types.js';
 import { analyzeVersions, buildKeyHistories } from './versions.js';
 
 export { ListAppendInputError, normalizeListAppendOps, parseTxnValue } from './normalize.js';
@@ -64,6 +64,39 @@ export async function checkListAppend(ops: Op[], options: CheckListAppendOptions
     });
   }
 
+  const result = buildResult({ consistency, timeLimitMs, txns, findings, edges, search });
+  result.stats = {
+    txnCount: txns.length,
+    okTxnCount: txns.filter((txn) => txn.outcome === 'ok').length,
+    infoTxnCount: txns.filter((txn) => txn.outcome === 'info').length,
+    failTxnCount: txns.filter((txn) => txn.outcome === 'fail').length,
+    keyCount: keys.length,
+    edgeCount: edges.length,
+    dataEdgeCount: countDataEdges(edges),
+    sccCount: search.componentCount,
+    unfinishedSccCount: search.unfinished.length,
+    checkTimeMs: Math.round(performance.now() - startedMs),
+  };
+  return result;
+}
+
+function countDataEdges(edges: EdgeList): number {
+  let count = 0;
+  for (let e = 0; e < edges.length; e++) if (edges.type[e]! <= RW) count++;
+  return count;
+}
+
+interface Analysis {
+  consistency: ConsistencyModel;
+  timeLimitMs: number;
+  txns: readonly Txn[];
+  findings: Findings;
+  edges: EdgeList;
+  search: CycleSearchResult;
+}
+
+/** Decides the verdict from the anomalies found and the unfinished searches, and lists what rules out which model. */
+function buildResult({ consistency, timeLimitMs, txns, findings, edges, search }: Analysis): ElleResult {
   const kinds = findings.kinds().sort((a, b) => modelIndex(weakestRuledOut(a)) - modelIndex(weakestRuledOut(b)) || a.localeCompare(b));
   const notModels = CONSISTENCY_MODELS.filter((model) => kinds.some((kind) => modelsRuledOut(kind).includes(model)));
   const relevantKinds = kinds.filter((kind) => modelsRuledOut(kind).includes(consistency));
@@ -72,9 +105,6 @@ export async function checkListAppend(ops: Op[], options: CheckListAppendOptions
   );
   const anomalyCounts: Record<string, number> = {};
   for (const kind of kinds) anomalyCounts[kind] = findings.count(kind);
-
-  let dataEdgeCount = 0;
-  for (let e = 0; e < edges.length; e++) if (edges.type[e]! <= RW) dataEdgeCount++;
 
   const blocking = search.unfinished.filter((component) => component.weakestModelIndex <= modelIndex(consistency));
   let valid: ElleResult['valid'] = true;
@@ -87,7 +117,7 @@ export async function checkListAppend(ops: Op[], options: CheckListAppendOptions
       `the cycle search in a component of ${blocking[0]!.size} txns ran past its ${timeLimitMs} ms budget ` +
       `while looking for ${blocking[0]!.search} cycles${blocking.length > 1 ? ` (and ${blocking.length - 1} more components)` : ''}; ` +
       'raise the time limit to decide';
-  } else if (dataEdgeCount === 0) {
+  } else if (countDataEdges(edges) === 0) {
     // With no ww, wr or rw edge no txn's effects were observed, so a "valid" would claim what was never tested.
     valid = 'unknown';
     unknownReason =
@@ -95,7 +125,6 @@ export async function checkListAppend(ops: Op[], options: CheckListAppendOptions
       'the history needs successful reads of appended keys';
   }
 
-  const checkTimeMs = performance.now() - startedMs;
   return {
     checker: 'elle',
     valid,
@@ -106,18 +135,6 @@ export async function checkListAppend(ops: Op[], options: CheckListAppendOptions
     anomalyTypes: kinds,
     anomalyCounts,
     notModels,
-    stats: {
-      txnCount: txns.length,
-      okTxnCount: txns.filter((txn) => txn.outcome === 'ok').length,
-      infoTxnCount: txns.filter((txn) => txn.outcome === 'info').length,
-      failTxnCount: txns.filter((txn) => txn.outcome === 'fail').length,
-      keyCount: keys.length,
-      edgeCount: edges.length,
-      dataEdgeCount,
-      sccCount: search.componentCount,
-      unfinishedSccCount: search.unfinished.length,
-      checkTimeMs: Math.round(checkTimeMs),
-    },
   };
 }
 

@@ -50,6 +50,26 @@ t.test('Elle EDN history checks as it is', async (t) => {
   t.equal(result.stats?.keyCount, 3);
 });
 
+t.test('two-micro-op txns survive tuple splitting', async (t) => {
+  // Every txn has two micro-ops, so the EDN loader may take each value for an independent [key value] tuple.
+  const text = `
+{:type :invoke, :f :txn, :value [[:append 3 5] [:r 4 nil]], :process 0, :index 0}
+{:type :ok, :f :txn, :value [[:append 3 5] [:r 4 nil]], :process 0, :index 1}
+{:type :invoke, :f :txn, :value [[:r 3 nil] [:append 4 1]], :process 1, :index 2}
+{:type :ok, :f :txn, :value [[:r 3 [5]] [:append 4 1]], :process 1, :index 3}
+{:type :invoke, :f :txn, :value [[:r 3 nil] [:r 4 nil]], :process 2, :index 4}
+{:type :ok, :f :txn, :value [[:r 3 [5]] [:r 4 [1]]], :process 2, :index 5}`;
+  const ops = parseEdnHistory('pairs.edn', text).map((located) => located.op);
+  const normalized = normalizeListAppendOps(ops);
+  t.same(normalized[1]!.value, [['append', 3, 5], ['r', 4, null]]);
+  t.equal(normalized[1]!.key, undefined);
+
+  const result = await checkListAppend(ops, { consistency: 'strict-serializable' });
+  t.equal(result.valid, true, result.summary);
+  t.equal(result.stats?.keyCount, 2);
+  t.same(result.anomalyTypes, []);
+});
+
 t.test('Elle EDN history with a G-single', async (t) => {
   // The last txn now misses key 3's 5, which the txn whose appends it saw had read.
   const text = ELLE_HISTORY.replace('[:r 3 [5]] [:r 4 [1 2]]', '[:r 3 []] [:r 4 [1 2]]');

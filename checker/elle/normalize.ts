@@ -108,6 +108,22 @@ export function parseTxnValue(value: unknown, opIndex: number): MicroOp[] {
   return value.map((raw) => parseMicroOp(raw, opIndex));
 }
 
+/**
+ * Returns a txn op's value. Txn ops carry no `key`, but a loader that splits Jepsen `independent`
+ * `[key value]` tuples mistakes a txn of exactly two micro-ops for one, moving the first micro-op
+ * (JSON-encoded) into `key`. This puts it back.
+ */
+export function txnValueOf(op: Op): unknown {
+  if (op.key === undefined || !Array.isArray(op.value)) return op.value;
+  let first: unknown;
+  try {
+    first = JSON.parse(op.key);
+  } catch {
+    return op.value;
+  }
+  return Array.isArray(first) ? [first, op.value] : op.value;
+}
+
 /** Encodes micro-ops in the traft history form. */
 export function encodeMicroOps(ops: readonly MicroOp[]): unknown[] {
   return ops.map((op) => (op.f === 'append' ? ['append', op.key, op.value] : ['r', op.key, op.list]));
@@ -127,6 +143,7 @@ export function normalizeListAppendOps(ops: readonly Op[]): Op[] {
       }
       return op;
     }
-    return { ...op, value: encodeMicroOps(parseTxnValue(op.value, op.index)) };
+    const { key: _key, ...rest } = op;
+    return { ...rest, value: encodeMicroOps(parseTxnValue(txnValueOf(op), op.index)) };
   });
 }

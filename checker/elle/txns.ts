@@ -1,6 +1,6 @@
 // Pairs the txn ops of a history into Txn records.
 import type { Op } from '../history/types.js';
-import { ListAppendInputError, parseTxnValue } from './normalize.js';
+import { ListAppendInputError, parseTxnValue, txnValueOf } from './normalize.js';
 import type { MicroOp, Txn, TxnOutcome } from './types.js';
 
 /**
@@ -64,7 +64,8 @@ export function collectTxns(ops: readonly Op[]): Txn[] {
     // matter, and the invocation is the authoritative list of what was attempted.
     let source = invoke;
     if (outcome === 'ok' || (completion !== undefined && Array.isArray(completion.value))) source = completion!;
-    let microOps: MicroOp[] = parseTxnValue(source.value, source.index);
+    const value = txnValueOf(source);
+    let microOps: MicroOp[] = parseTxnValue(value, source.index);
     if (outcome !== 'ok') microOps = microOps.map((op) => (op.f === 'r' ? { ...op, list: null } : op));
 
     return {
@@ -76,7 +77,7 @@ export function collectTxns(ops: readonly Op[]): Txn[] {
       invokePosition,
       completePosition,
       ops: microOps,
-      recordedValue: source.value,
+      recordedValue: value,
     };
   });
 }

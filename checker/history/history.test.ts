@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import t, { type Test } from 'tap';
 import { parseEdnHistory, writeEdnHistory } from './edn.js';
 import { HistoryFormatError } from './errors.js';
@@ -208,4 +209,32 @@ t.test('format detection by content', async (t) => {
   t.equal(await detectFormat(await file('b.txt', '; comment\n{:process 0, :type :invoke, :f :get}\n')), 'edn');
   t.equal(await detectFormat(await file('c.txt', 'INFO  jepsen.util - 0\t:invoke\t:read\tnil\n')), 'jepsen-log');
   await expectFormatError(t, detectFormat(await file('d.txt', 'hello\n')), 0, /pass --format/);
+});
+
+t.test('fast op check agrees with opSchema', async (t) => {
+  const { isPlainValidOp, opSchema } = await import('./schema.js');
+  const field = fc.oneof(
+    fc.constant(undefined),
+    fc.constant(null),
+    fc.integer({ min: -2, max: 5 }),
+    fc.double({ noNaN: true, min: -1, max: 10 }),
+    fc.constantFrom('invoke', 'ok', 'fail', 'info', 'nemesis', '', 'read', 'k'),
+    fc.array(fc.integer(), { maxLength: 2 }),
+  );
+  fc.assert(
+    fc.property(
+      fc.record(
+        { index: field, time: field, process: field, type: field, f: field, key: field, value: field, error: field, extra: field },
+        { requiredKeys: [] },
+      ),
+      (candidate) => {
+        // The fast check may reject what zod accepts (extra fields), but never accept what zod rejects.
+        if (isPlainValidOp(candidate)) return opSchema.safeParse(candidate).success;
+        return true;
+      },
+    ),
+    { numRuns: 3000, seed: 5 },
+  );
+  t.ok(isPlainValidOp({ index: 0, time: 0, process: 'nemesis', type: 'info', f: 'kill' }));
+  t.notOk(isPlainValidOp({ index: 0, time: 0, process: 1, type: 'info', f: 'kill', extra: 1 }), 'extra fields go to zod');
 });

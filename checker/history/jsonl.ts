@@ -1,8 +1,8 @@
-// JSON Lines history I/O: a streaming reader that never holds the whole file, and a batching writer.
+// JSON Lines history I/O: a streaming reader that reads the file in chunks, and a batching writer.
 import { open, type FileHandle } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { HistoryFormatError } from './errors.js';
-import { describeSchemaError, opSchema } from './schema.js';
+import { describeSchemaError, isPlainValidOp, opSchema } from './schema.js';
 import type { Op } from './types.js';
 
 /** An op together with the 1-based line it was read from, for error messages. */
@@ -97,6 +97,7 @@ function parseJsonlLine(path: string, lineNumber: number, text: string): Op {
     const preview = text.length > 60 ? `${text.slice(0, 60)}...` : text;
     throw new HistoryFormatError(path, lineNumber, `invalid JSON ${JSON.stringify(preview)}; each line must be one JSON op object`);
   }
+  if (isPlainValidOp(parsed)) return parsed;
   const result = opSchema.safeParse(parsed);
   if (!result.success) {
     throw new HistoryFormatError(path, lineNumber, `invalid op, ${describeSchemaError(result.error)}`);

@@ -31,3 +31,27 @@ export function describeSchemaError(error: z.ZodError): string {
   const path = issue.path.length > 0 ? `"${issue.path.join('.')}": ` : '';
   return `${path}${issue.message}`;
 }
+
+const OP_FIELDS = new Set(['index', 'time', 'process', 'type', 'f', 'key', 'value', 'error']);
+const OP_TYPES = new Set(['invoke', 'ok', 'fail', 'info']);
+
+/**
+ * Checks the same rules as opSchema without copying the object, for the common case of a valid op
+ * with no extra fields. Callers fall back to opSchema for anything this rejects, so zod still
+ * produces every error message and strips unknown fields.
+ */
+export function isPlainValidOp(value: unknown): value is Op {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const fields = value as Record<string, unknown>;
+  for (const name in fields) {
+    if (!OP_FIELDS.has(name)) return false;
+  }
+  const { index, time, process, type, f, key, error } = fields;
+  if (typeof index !== 'number' || !Number.isInteger(index) || index < 0) return false;
+  if (typeof time !== 'number' || !Number.isFinite(time) || time < 0) return false;
+  if (process !== 'nemesis' && (typeof process !== 'number' || !Number.isInteger(process) || process < 0)) return false;
+  if (typeof type !== 'string' || !OP_TYPES.has(type)) return false;
+  if (typeof f !== 'string' || f.length === 0) return false;
+  if (key !== undefined && typeof key !== 'string') return false;
+  return error === undefined || typeof error === 'string';
+}

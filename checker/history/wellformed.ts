@@ -4,7 +4,7 @@ import type { Op, ProcessId } from './types.js';
 
 const OP_TYPES = new Set(['invoke', 'ok', 'fail', 'info']);
 
-/** Where ops came from, so errors can name the file and line instead of the op position. */
+/** The origin of ops, so errors can name the file and line instead of the op position. */
 export interface HistorySource {
   file: string;
   /** 1-based line of each op, parallel to the ops array. */
@@ -12,10 +12,10 @@ export interface HistorySource {
 }
 
 /**
- * Throws HistoryFormatError at the first op that breaks a rule: an unknown type, an index that
- * does not increase, time going backwards, a client process that invokes again before its
- * previous op completed, a completion without an invocation, or a completion whose `f` or `key`
- * differs from its invocation's. Nemesis ops are exempt from the pairing rules.
+ * Throws HistoryFormatError at the first op that breaks a rule. Each op has a known type, a larger
+ * index than the op before, and no earlier time. A client process does not invoke again before its
+ * previous op completed, and every completion matches an invocation with the same `f` and `key`.
+ * Nemesis ops are exempt from the pairing rules.
  */
 export function validateWellFormed(ops: readonly Op[], source: HistorySource = { file: '<history>' }): void {
   const pending = new Map<ProcessId, number>();

@@ -87,7 +87,7 @@ export class ConfigurationCache {
   }
 }
 
-/** A 32-bit finaliser (from MurmurHash3) that spreads the bits of a hash over the table. */
+/** Spreads the bits of a 32-bit hash over the table, with the MurmurHash3 finaliser. */
 function mix(value: number): number {
   let h = value;
   h ^= h >>> 16;
@@ -101,9 +101,8 @@ function mix(value: number): number {
 /**
  * Configurations whose whole subtree was searched without success, indexed by their determinate
  * ops and model state. A failed configuration E rules out any configuration C with the same
- * determinate ops and state whose linearized indeterminate ops include E's: from C no op is a
- * candidate that was not one from E, because indeterminate ops have no return entry, so C
- * cannot succeed either.
+ * determinate ops and state whose linearized indeterminate ops include E's. Indeterminate ops have
+ * no return entry, so every candidate op of C was also a candidate of E, and C cannot succeed either.
  */
 export class FailedConfigurations {
   private readonly byKey = new Map<number, number[]>();

@@ -26,7 +26,7 @@ export interface KeyCheckConfig {
   memoryBytesMax: number;
 }
 
-/** Why one key is not linearizable, in plain data for reports and `--json`. */
+/** The reason one key is not linearizable, in plain data for reports and `--json`. */
 export interface KeyFailure {
   key: string;
   /** The op that cannot be linearized, and its completion (absent if it never completed). */
@@ -158,12 +158,12 @@ function joinAlternatives(items: readonly string[]): string {
 
 /**
  * Shrinks a failing key to a smaller history that is still not linearizable and still contains
- * the failing op: first to the ops invoked before the failing op completed, then by dropping ever
- * smaller chunks of ops (delta debugging), keeping each drop after which the search still fails.
+ * the failing op. It first keeps only the ops invoked before the failing op completed. Then it drops
+ * ever smaller chunks of ops (delta debugging) and keeps each drop after which the search still fails.
  * A drop is also rejected when the failing op would stay impossible even if it could take effect
- * at any time (for example after removing the write a read observed), unless the whole history
- * was already like that: the shrunk history then fails only because of when the op ran, the
- * contradiction worth showing. Stops at the time budget.
+ * at any time, for example after removing the write a read observed. The shrunk history then fails
+ * only because of when the op ran, which is the contradiction worth showing. That rule is skipped
+ * when the whole history already fails that way. Shrinking stops at the time budget.
  */
 export function shrinkFailure(pairs: readonly OpPair[], failure: KeyFailure, config: KeyCheckConfig, budgetMs: number): void {
   const deadlineMs = performance.now() + budgetMs;

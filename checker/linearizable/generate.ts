@@ -16,7 +16,7 @@ export interface GenerateOptions {
   seed: number;
 }
 
-/** A small seeded PRNG (mulberry32), so a failing history can be regenerated from its seed. */
+/** Creates a small seeded PRNG (mulberry32), so a failing history can be regenerated from its seed. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

@@ -1,6 +1,6 @@
-// Linearizability checking of a whole history: split by key (keys are independent objects, so
-// the history is linearizable exactly when every key's sub-history is), check the keys, on worker
-// threads when there are enough of them, then explain and shrink the first failures.
+// Linearizability checking of a whole history. Keys are independent objects, so the history is
+// linearizable exactly when every key's sub-history is. The keys are checked one by one, or on
+// worker threads when there are enough of them, and then the first failures are explained and shrunk.
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -19,7 +19,7 @@ export interface LinearizableOptions {
   model: ModelName;
   /** Initial value of every key; nil (null) by default. */
   initial?: unknown;
-  /** How a `fail` cas is read; `informative` by default. */
+  /** Reading of a `fail` cas; `informative` by default. */
   casFail?: CasFailMode;
   /** Search time limit per key; the key is "unknown" past it. */
   timeLimitMs?: number;

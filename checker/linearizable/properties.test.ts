@@ -7,8 +7,8 @@ import { checkLinearizable } from './index.js';
 import { pairOpsByKey } from './pairs.js';
 
 /**
- * A naive oracle: tries every order of the ops that respects real-time order, taking each
- * indeterminate op or leaving it out. Exponential, so only for histories of a few ops.
+ * Decides linearizability naively, by trying every order of the ops that respects real-time order,
+ * with each indeterminate op taken or left out. Exponential, so only for histories of a few ops.
  */
 function bruteForceLinearizable(ops: Op[], casFail: CasFailMode): boolean {
   const byKey = pairOpsByKey(ops);
@@ -55,10 +55,10 @@ t.test('generated histories are linearizable', async (t) => {
   await fc.assert(
     fc.asyncProperty(
       fc.record({
-        ops: fc.integer({ min: 1, max: 400 }),
+        ops: fc.integer({ min: 1, max: 200 }),
         keys: fc.integer({ min: 1, max: 5 }),
-        processes: fc.integer({ min: 1, max: 10 }),
-        infoProbability: fc.constantFrom(0, 0.05, 0.3),
+        processes: fc.integer({ min: 1, max: 8 }),
+        infoProbability: fc.constantFrom(0, 0.02, 0.1),
         valuesMax: fc.integer({ min: 1, max: 6 }),
         seed: fc.integer(),
       }),
@@ -68,15 +68,15 @@ t.test('generated histories are linearizable', async (t) => {
         return result.valid === true;
       },
     ),
-    { numRuns: 150, seed: 4242 },
+    { numRuns: 100, seed: 4242 },
   );
-  t.pass('150 generated histories checked');
+  t.pass('100 generated histories checked');
 });
 
 t.test('read of a never-written value is invalid', async (t) => {
   await fc.assert(
     fc.asyncProperty(
-      fc.record({ ops: fc.integer({ min: 2, max: 300 }), processes: fc.integer({ min: 1, max: 8 }), seed: fc.integer(), pick: fc.nat() }),
+      fc.record({ ops: fc.integer({ min: 2, max: 200 }), processes: fc.integer({ min: 1, max: 8 }), seed: fc.integer(), pick: fc.nat() }),
       async ({ ops: count, processes, seed, pick }) => {
         const ops = generateRegisterHistory({ ops: count, keys: 1, processes, infoProbability: 0.05, valuesMax: 4, seed });
         const reads = ops.filter((op) => op.type === 'ok' && op.f === 'read');
@@ -86,9 +86,9 @@ t.test('read of a never-written value is invalid', async (t) => {
         return result.valid === false && result.failures[0] !== undefined;
       },
     ),
-    { numRuns: 150, seed: 99 },
+    { numRuns: 100, seed: 99 },
   );
-  t.pass('150 corrupted histories rejected');
+  t.pass('100 corrupted histories rejected');
 });
 
 t.test('corrupted read agrees with brute force', async (t) => {
@@ -144,7 +144,9 @@ function interleave(
     const value = step.f === 'cas' ? [step.expected, step.value] : step.f === 'read' ? null : step.value;
     const events: Array<Omit<Op, 'index' | 'time'>> = [{ process, type: 'invoke', f: step.f, key: 'x', value }];
     if (step.outcome !== 'none') {
-      const result = step.f === 'read' && step.outcome === 'ok' ? (step.value === 2 ? null : step.value) : value;
+      // An ok read returns nil when the drawn value is 2, so reads of an empty register occur too.
+      let result: unknown = value;
+      if (step.f === 'read' && step.outcome === 'ok') result = step.value === 2 ? null : step.value;
       events.push({ process, type: step.outcome as Op['type'], f: step.f, key: 'x', value: result });
     }
     queues.set(process, events);

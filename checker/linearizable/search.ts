@@ -3,9 +3,9 @@
 // Linearizability" (G. Lowe, 2017).
 //
 // Ops become call and return entries in one doubly linked list in history order. The search walks
-// the list from the front: at a call entry it tries to linearize that op (apply it to the model,
-// then remove its call and return entries from the list); at a return entry it has met an op that
-// had to take effect by now but could not, so it backtracks. Indeterminate ops have no return
+// the list from the front. At a call entry it tries to linearize that op: it applies the op to the
+// model and removes the op's call and return entries from the list. At a return entry it has met an
+// op that had to take effect by now but could not, so it backtracks. Indeterminate ops have no return
 // entry: they may take effect at any point after their call, or never. The search succeeds once
 // every determinate op is linearized.
 import assert from 'node:assert';

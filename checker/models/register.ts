@@ -9,18 +9,26 @@ const CAS = 2;
 /** A cas that ran and found a value other than its expected one. */
 const CAS_FAILED = 3;
 
-/** Maps JSON values to dense integers; nil is always 0. */
+/** Maps JSON values to dense integers; nil is always 0. Numbers and strings skip JSON encoding. */
 export class ValueTable {
-  private readonly ids = new Map<string, number>([['null', 0]]);
+  private readonly numberIds = new Map<number, number>();
+  private readonly stringIds = new Map<string, number>();
+  private readonly jsonIds = new Map<string, number>();
   readonly values: unknown[] = [null];
 
   id(value: unknown): number {
-    const key = JSON.stringify(value ?? null);
-    let id = this.ids.get(key);
+    if (value === null || value === undefined) return 0;
+    if (typeof value === 'number') return this.lookup(this.numberIds, value, value);
+    if (typeof value === 'string') return this.lookup(this.stringIds, value, value);
+    return this.lookup(this.jsonIds, JSON.stringify(value), value);
+  }
+
+  private lookup<K>(ids: Map<K, number>, key: K, value: unknown): number {
+    let id = ids.get(key);
     if (id === undefined) {
       id = this.values.length;
-      this.ids.set(key, id);
-      this.values.push(value ?? null);
+      ids.set(key, id);
+      this.values.push(value);
     }
     return id;
   }

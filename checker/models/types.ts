@@ -5,20 +5,20 @@ export type ModelName = 'register' | 'cas-register' | 'kv' | 'set' | 'counter' |
 
 export const MODEL_NAMES: readonly ModelName[] = ['register', 'cas-register', 'kv', 'set', 'counter', 'queue'];
 
-/** How a `fail` cas is read: it ran and saw another value, or it never happened (Knossos). */
+/** Reading of a `fail` cas: it ran and found another value, or it never happened (as in Knossos). */
 export type CasFailMode = 'informative' | 'not-happened';
 
 /** Returned by `step` when the op's result is impossible from the state. */
 export const ILLEGAL: unique symbol = Symbol('illegal');
 
-/** One op as the model sees it: a model-specific kind and up to two arguments. */
+/** One op in model form: a model-specific kind and up to two arguments. */
 export interface ModelOp {
   kind: number;
   a: unknown;
   b: unknown;
 }
 
-/** What a model makes of one invoke and its completion (undefined when it never completed). */
+/** The model's reading of one invoke and its completion (undefined when it never completed). */
 export type Preparation =
   | { use: 'op'; op: ModelOp }
   /** The op constrains nothing: a failed read or write, or a read with an unknown result. */

@@ -66,6 +66,7 @@ export class TraftClient {
   private leader: Endpoint | null = null;
   private nextEndpoint = 0;
   private seq = 0;
+  private requestId = 0;
   private readonly rpcTimeoutMs: number;
   private readonly attemptsMax: number;
   private readonly header: Header;
@@ -83,7 +84,7 @@ export class TraftClient {
     this.givenCount = this.endpoints.length;
   }
 
-  /** Opens channels to `endpoints` (host:port); connecting is lazy, so this never waits. */
+  /** Opens channels to `endpoints` (host:port). grpc-js connects on the first call, so this does not wait. */
   static async connect(endpoints: string[], options: ClientOptions = {}): Promise<TraftClient> {
     return new TraftClient(endpoints, options);
   }
@@ -132,7 +133,7 @@ export class TraftClient {
   get(key: string, options: { consistency?: 'linearizable' | 'stale' } = {}): Promise<KvOutcome> {
     const consistency = options.consistency === 'stale' ? ReadConsistency.STALE : ReadConsistency.LINEARIZABLE;
     return this.run(async (endpoint, timeoutMs) => {
-      const reply = await callUnary(endpoint.client, TRaftKV, 'get', { header: this.header, key, consistency } as never, timeoutMs);
+      const reply = await callUnary(endpoint.client, TRaftKV, 'get', { header: this.nextHeader(), key, consistency } as never, timeoutMs);
       return this.kvAttempt(reply as KvReply);
     }, { idempotent: true });
   }
@@ -140,7 +141,7 @@ export class TraftClient {
   // -------------------------------------------------------------------------------------------
   // Membership and status
 
-  /** Status of `endpoint` (host:port), or of the first reachable endpoint; `value` is a status object. */
+  /** Fetches the status of `endpoint` (host:port), or of the first reachable endpoint, as `value`. */
   async status(endpoint?: string): Promise<KvOutcome> {
     const targets = endpoint ? [this.endpointFor(endpoint)] : this.endpoints;
     let lastReason = 'no endpoint';
@@ -195,7 +196,7 @@ export class TraftClient {
     // keeps one entry per write of this client until a snapshot-independent GC exists.
     this.seq += 1;
     const tag = create(WriteTagSchema, { clientId: this.clientId, seq: BigInt(this.seq) });
-    const request = build(this.header, tag);
+    const request = build(this.nextHeader(), tag);
     return this.run(async (endpoint, timeoutMs) => {
       const reply = await callUnary(endpoint.client, TRaftKV, method, request as never, timeoutMs);
       return this.kvAttempt(reply as KvReply);
@@ -321,6 +322,12 @@ export class TraftClient {
       return { kind: 'done', outcome: { type: 'fail', reason: error.message } };
     }
     return { kind: 'retry', reason: reasonOf(error), uncertain: true };
+  }
+
+  /** Returns a request header with a fresh request id. */
+  private nextHeader(): Header {
+    this.requestId += 1;
+    return create(HeaderSchema, { clusterId: this.header.clusterId, fromId: 0, requestId: BigInt(this.requestId) });
   }
 
   private pickEndpoint(): Endpoint {

@@ -1,6 +1,6 @@
-// Election edge cases on 3–5 node in-memory clusters: the grant rule, the merge, noop filling,
-// restarts, and the counterexamples against the original prototype (CE2–CE4), each run once with
-// the safe rule and once with the planted bug that re-enables the unsafe one.
+// Election edge cases on 3–5 node in-memory clusters: the grant rule, the merge, noop filling and
+// restarts. The four ways the original prototype lost acknowledged writes (CE1–CE4) each run twice:
+// once with the safe rule, once with the planted bug that re-enables the unsafe one.
 import t from 'tap';
 import { TestCluster } from './test-cluster.js';
 import type { CoreUnsafeBug, LogRecord, Message } from './types.js';
@@ -22,8 +22,7 @@ t.test('grant rule', async (t) => {
         c.propose(1, { kind: 'put', key: 'x', value: 1 });
         c.deliverAll();
         c.crash(1);
-        // Node 3 never saw ballot 1.1: wipe its knowledge by isolating it from the start is not
-        // possible here, so restart it from an empty disk.
+        // Node 3 restarts from an empty disk, so its log is older than node 2's.
         c.crash(3);
         c.disks.set(3, []);
         c.restart(3);
@@ -93,7 +92,7 @@ t.test('simultaneous campaigns elect one leader per ballot', async (t) => {
 t.test('hole below the merged log becomes a noop', async (t) => {
   const cluster = new TestCluster({ size: 3 });
   cluster.campaign(1);
-  // lsn 0 reaches nobody; lsn 1 reaches node 2.
+  // No follower receives lsn 0; lsn 1 reaches node 2.
   cluster.dropIf = (msg) => isLogForwardWith(msg, 1, 0);
   cluster.propose(1, { kind: 'put', key: 'a', value: 1 });
   cluster.propose(1, { kind: 'put', key: 'b', value: 2 });
@@ -210,6 +209,35 @@ for (const unsafe of [undefined, 'skip-base-sync'] as (CoreUnsafeBug | undefined
     } else {
       t.equal(cluster.leader(), 4, 'node 4 wins with nodes 2, 4 and 5');
       t.match(recordAt(cluster, 4, 0), { command: { kind: 'noop' } }, 'the planted bug loses A@0 to a noop');
+    }
+  });
+}
+
+// CE1: a delayed LogForward from a deposed leader reaches a follower whose vote has "expired".
+for (const unsafe of [undefined, 'accept-expired-vote'] as (CoreUnsafeBug | undefined)[]) {
+  t.test(`CE1 late LogForward after vote expiry${unsafe ? ` (${unsafe})` : ''}`, async (t) => {
+    const cluster = new TestCluster({ size: 3, unsafe });
+    cluster.campaign(1);
+    cluster.dropIf = (msg) => msg.type === 'log-forward' && msg.to === 2;
+    const write = cluster.propose(1, { kind: 'put', key: 'a', value: 'A' });
+    const late = cluster.take((msg) => msg.type === 'log-forward' && msg.to === 3);
+    cluster.heal();
+
+    cluster.isolate(1);
+    cluster.campaign(2);
+    t.equal(cluster.leader(), 2, 'node 2 leads without A');
+    cluster.crash(2);
+    // Node 3 hears nothing for longer than an election timeout; its own campaigns fail.
+    cluster.tickNode(3, 40);
+    cluster.heal();
+    cluster.queue.push(...late);
+    cluster.deliverAll();
+    if (unsafe === undefined) {
+      t.notMatch(cluster.outcomes.get(write), { status: 'ok' }, 'the deposed leader cannot ack A');
+      t.equal(cluster.node(3).status().committer?.id, 2, 'node 3 keeps Committer 2.2');
+    } else {
+      t.equal(cluster.node(3).status().committer?.id, 1, 'the planted bug downgrades the Committer');
+      t.ok(cluster.node(3).dump().records.has(0), 'node 3 stores A@0 from the deposed leader');
     }
   });
 }

@@ -113,3 +113,25 @@ t.test('in-order commit waits for the prefix', async (t) => {
   t.equal(cluster.outcomes.get(first)?.status, 'ok');
   t.equal(cluster.outcomes.get(second)?.status, 'ok');
 });
+
+t.test('candidate fetches purged positions from a voter', async (t) => {
+  const cluster = new TestCluster({ size: 3, checkpointEveryApplied: 2 });
+  cluster.campaign(1);
+  // Node 2 never receives lsns 0..3 nor a snapshot, but receives everything after.
+  cluster.dropIf = (msg) =>
+    msg.to === 2 && ((msg.type === 'log-forward' && msg.records.some((r) => r.seq < 4)) || msg.type === 'install-snapshot');
+  for (let k = 0; k < 4; k++) cluster.propose(1, { kind: 'put', key: `k${k}`, value: k });
+  cluster.deliverAll();
+  for (let k = 4; k < 8; k++) cluster.propose(1, { kind: 'put', key: `k${k}`, value: k });
+  cluster.tick(3);
+  t.ok(cluster.node(3).status().floor >= 4, 'node 3 purged lsns 0..3');
+  t.notOk(cluster.node(2).dump().accepted.has(0), 'node 2 lacks lsn 0');
+
+  cluster.crash(1);
+  cluster.heal();
+  cluster.campaign(2);
+  t.equal(cluster.leader(), 2, 'node 2 wins after fetching the snapshot');
+  t.ok((cluster.events.get(2) ?? []).some((e) => e.type === 'snapshot' && e.installed), 'node 2 installed the voter snapshot');
+  cluster.tick(2);
+  for (let k = 0; k < 8; k++) t.equal(cluster.node(2).kvGet(`k${k}`), k, `k${k} survived`);
+});

@@ -101,7 +101,7 @@ t.test('isolated leader cannot ack, majority elects, old leader steps down', asy
 t.test('out-of-order commit: a later write commits first', async (t) => {
   const cluster = new TestCluster({ size: 3 });
   cluster.campaign(1);
-  // The first write reaches nobody; the second reaches node 2 and commits.
+  // No follower receives the first write; the second reaches node 2 and commits.
   cluster.dropIf = (msg) => msg.type === 'log-forward' && msg.records.some((r) => r.command.kind === 'put' && r.command.key === 'a');
   const first = cluster.propose(1, { kind: 'put', key: 'a', value: 1 });
   const second = cluster.propose(1, { kind: 'put', key: 'b', value: 2 });
@@ -140,3 +140,24 @@ t.test('follower rejects a LogForward from a deposed leader', async (t) => {
   cluster.deliverAll();
   t.same(cluster.node(3).status().committer, cluster.node(2).status().ballot, 'node 3 keeps the new Committer');
 });
+
+for (const unsafe of [undefined, 'stale-read'] as const) {
+  t.test(`deposed leader read${unsafe ? ` (${unsafe})` : ''}`, async (t) => {
+    const cluster = new TestCluster({ size: 3, unsafe });
+    cluster.campaign(1);
+    cluster.propose(1, { kind: 'put', key: 'x', value: 'old' });
+    cluster.tick(2);
+    cluster.isolate(1);
+    cluster.campaign(2);
+    const write = cluster.propose(2, { kind: 'put', key: 'x', value: 'new' });
+    cluster.deliverAll();
+    t.equal(cluster.outcomes.get(write)?.status, 'ok', 'the new leader acked x=new');
+    const read = cluster.read(1, 'x');
+    cluster.deliverAll();
+    if (unsafe === undefined) {
+      t.notOk(cluster.outcomes.has(read), 'the isolated old leader cannot confirm its ballot');
+    } else {
+      t.same(okValue(cluster.outcomes.get(read)), { kind: 'value', value: 'old' }, 'the planted bug returns a stale value');
+    }
+  });
+}

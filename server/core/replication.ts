@@ -285,11 +285,9 @@ export function handleLogForward(core: NodeCore, msg: LogForward): void {
   core.observeBallot(ballot);
   let downgrade = false;
   if (ballotLess(ballot, core.votedFor)) {
-    // Planted bug `accept-expired-vote`: a vote counts as expired after an election timeout of
-    // silence, and a LogForward from a lower ballot is then accepted.
-    // The base timeout, not the randomized one: tick() campaigns and resets the timer as soon as
-    // the randomized timeout is reached, so that comparison could never be true.
-    const expired = core.electionElapsedTicks >= core.opts.electionTimeoutTicks;
+    // Planted bug `accept-expired-vote`: a vote counts as expired after an election timeout with
+    // no LogForward or vote grant. The node's own failed campaigns do not count as contact.
+    const expired = core.tickCount - core.lastContactTick >= core.opts.electionTimeoutTicks;
     if (!(core.bug('accept-expired-vote') && expired)) {
       replyTo(core, msg, 'stale');
       return;

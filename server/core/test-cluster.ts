@@ -143,6 +143,15 @@ export class TestCluster {
     }
   }
 
+  /** Ticks one node `count` times, delivering messages after each tick. */
+  tickNode(id: number, count = 1): void {
+    for (let round = 0; round < count; round++) {
+      this.node(id).tick();
+      this.process(id);
+      this.deliverAll();
+    }
+  }
+
   campaign(id: number): void {
     this.node(id).campaign();
     this.process(id);

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs the deterministic simulator over a range of seeds:
 //   node dist/server/sim/cli.js --seeds 1-500 --steps 5000 [--nodes 5] [--unsafe NAME]
-// Prints one line per failing seed, the trace before the first violation, a summary with the
-// simulated steps per second, and exits 1 on any violation, 0 otherwise, 64 on bad flags.
+// It prints one line per failing seed, the trace before the first violation and a summary with
+// the simulated steps per second. It exits 1 on any violation, 0 otherwise, and 64 on bad flags.
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { CORE_UNSAFE_BUGS, type CoreUnsafeBug } from '../core/types.js';

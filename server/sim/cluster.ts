@@ -35,8 +35,8 @@ export interface ClusterOptions {
   clients: number;
   workload: WorkloadOptions;
   /**
-   * How messages and persist batches are copied: `codec` encodes and decodes them as the real
-   * wire and disk do (slower, also exercises the codec); `clone` deep-copies them.
+   * The copy of messages and persist batches. `codec` encodes and decodes them as the real wire
+   * and disk do, which is slower but also exercises the codec. `clone` deep-copies them.
    */
   wireCopy: 'codec' | 'clone';
   /** Scripted mode: no automatic ticks, and every message waits in the network for the script. */
@@ -265,8 +265,8 @@ export class Cluster {
     const client = waiter.client;
     if (client === undefined || client.current !== waiter.op || client.current === null) return;
     this.log(() => `${client.clientId} <- n${nodeId} #${requestId} ${outcome.status}${outcome.status === 'ok' ? ` ${JSON.stringify(outcome.result)}` : ''}`);
-    // An older attempt's reply counts only when it is ok: the same tag makes any ok the op's result,
-    // while its failure says nothing about the attempt still outstanding.
+    // An older attempt's reply counts only when it is ok, because the same tag makes any ok the
+    // op's result. Its failure tells nothing about the attempt still outstanding.
     if (client.attempt !== null && client.attempt.requestId !== requestId && outcome.status !== 'ok') return;
     client.attempt = null;
     const decision = decide(client, outcome, this.options.workload);
@@ -295,7 +295,7 @@ export class Cluster {
     client.nextActionMs = this.nowMs + this.clientRandom.between(this.options.workload.thinkMinMs, this.options.workload.thinkMaxMs);
   }
 
-  /** One client action: start a new op, send the next attempt, or time out the current one. */
+  /** Runs one client action: starts a new op, sends the next attempt, or times out the current one. */
   private clientAct(client: SimClient): void {
     const workload = this.options.workload;
     if (client.attempt !== null) {
@@ -335,26 +335,33 @@ export class Cluster {
     this.waiters.set(requestId, { client, op });
     const seq = client.seq;
     this.log(() => `${client.clientId} -> n${nodeId} #${requestId} seq ${seq} ${op.command.kind === 'read' ? `read ${op.command.key}` : describeCommandShort(op.command)}`);
+
     if (!this.isUp(nodeId)) {
-      // Connection refused: nothing was sent, so the attempt certainly had no effect.
-      this.waiters.delete(requestId);
-      client.attempt = null;
-      const decision = retryOrGiveUp(client, this.options.workload, null);
-      if (decision.action === 'finish') this.finishOp(client, decision.status);
-      else {
-        client.targetNodeId = this.clientRandom.int(this.options.nodeCount);
-        client.nextActionMs = this.nowMs + this.options.workload.retryBackoffMs;
-      }
+      this.refuseConnection(client, requestId);
       return;
     }
+
     const command = asCoreCommand(op.command);
     if (command === null) {
       const key = op.command.kind === 'read' ? op.command.key : '';
       this.drive(nodeId, (node) => node.read(requestId, key));
-    } else {
-      const tag = { clientId: client.clientId, seq: client.seq };
-      this.drive(nodeId, (node) => node.propose(requestId, command, tag));
+      return;
     }
+    const tag = { clientId: client.clientId, seq };
+    this.drive(nodeId, (node) => node.propose(requestId, command, tag));
+  }
+
+  /** Handles an attempt sent to a down node: nothing was sent, so it certainly had no effect. */
+  private refuseConnection(client: SimClient, requestId: number): void {
+    this.waiters.delete(requestId);
+    client.attempt = null;
+    const decision = retryOrGiveUp(client, this.options.workload, null);
+    if (decision.action === 'finish') {
+      this.finishOp(client, decision.status);
+      return;
+    }
+    client.targetNodeId = this.clientRandom.int(this.options.nodeCount);
+    client.nextActionMs = this.nowMs + this.options.workload.retryBackoffMs;
   }
 
   /** Ends every op still pending: a write that may have been sent becomes unknown. */
@@ -459,7 +466,7 @@ export class Cluster {
     }
   }
 
-  /** The last trace entries, oldest first, formatted. */
+  /** Returns the last trace entries, oldest first, formatted. */
   recentTrace(): { step: number; timeMs: number; text: string }[] {
     const ordered = [...this.trace.slice(this.traceNext), ...this.trace.slice(0, this.traceNext)];
     return ordered.map((e) => ({ step: e.step, timeMs: e.timeMs, text: typeof e.text === 'string' ? e.text : e.text() }));

@@ -5,7 +5,7 @@
 import type { PersistOp } from '../core/types.js';
 import type { Prng } from './prng.js';
 
-/** How a batch is stored: encoded bytes (the real format) or a deep copy (faster). */
+/** The stored form of a batch: encoded bytes (the real format) or a deep copy (faster). */
 export interface PersistCodec<Stored = unknown> {
   encode(ops: PersistOp[]): Stored;
   decode(stored: Stored): PersistOp[];
@@ -65,7 +65,7 @@ export class VirtualDisk {
     return { lostBatches };
   }
 
-  /** Every op that survives on disk, in write order, for `recover()`. */
+  /** Returns every op that survives on disk, in write order, for `recover()`. */
   readAll(): PersistOp[] {
     const ops: PersistOp[] = [];
     for (const batch of this.synced) ops.push(...this.codec.decode(batch.stored));

@@ -71,7 +71,11 @@ function stepFor(command: ClientCommand, key: string, result: CommandResult | un
     case 'append':
       return (state) => appendValue(state, command.value);
     case 'incr':
-      return (state) => (typeof state === 'number' ? state + command.delta : state === null ? command.delta : state);
+      return (state) => {
+        if (typeof state === 'number') return state + command.delta;
+        if (state === null) return command.delta;
+        return state;
+      };
     case 'txn':
       return txnStep(command.ops, key, result);
     case 'noop':
@@ -142,7 +146,8 @@ export function checkLinearizable(ops: readonly SimOp[], budget = 200_000): Line
     if (verdict === 'unknown') unknown = true;
     else if (!verdict) failures.push(`key ${key}: no linearization of its ${keyOps.length} ops (${describeKeyOps(keyOps)})`);
   }
-  return { valid: failures.length > 0 ? false : unknown ? 'unknown' : true, failures };
+  if (failures.length > 0) return { valid: false, failures };
+  return { valid: unknown ? 'unknown' : true, failures };
 }
 
 function describeKeyOps(ops: KeyOp[]): string {

@@ -1,7 +1,7 @@
 // The safety invariants checked after every simulated step, against a global oracle of chosen
 // positions. "Chosen" is per ballot: record X at lsn i is chosen when every member of some quorum
 // accepted X at i while its Committer was the same ballot b. A node "accepts" X at i under b when
-// its view holds X at i, i is in its Accepted set, and its Committer is b.
+// its view stores X at i, i is in its Accepted set, and its Committer is b.
 import type { Ballot, ClusterConfig, LogRecord, NodeEvent } from '../core/types.js';
 import { TailBitmap } from '../core/bitmap.js';
 import { checkCrossIntersection, validateConfig } from '../core/quorum.js';
@@ -32,7 +32,7 @@ export interface Violation {
   message: string;
 }
 
-/** What the checker remembers about one node. Fields under `life` reset when the node restarts. */
+/** The checker's memory of one node. Fields under `life` reset when the node restarts. */
 interface NodeTrack {
   maxVotedFor: Ballot;
   maxCommitter: Ballot | null;

@@ -8,7 +8,8 @@ export function compareBallot(a: Ballot | null | undefined, b: Ballot | null | u
   if (at !== bt) return at < bt ? -1 : 1;
   const ai = a?.id ?? 0;
   const bi = b?.id ?? 0;
-  return ai === bi ? 0 : ai < bi ? -1 : 1;
+  if (ai === bi) return 0;
+  return ai < bi ? -1 : 1;
 }
 
 export function ballotKey(b: Ballot | null | undefined): string {

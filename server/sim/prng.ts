@@ -57,7 +57,8 @@ export class Prng {
 
   /** Returns an integer in [0, maxExclusive). */
   int(maxExclusive: number): number {
-    assert(maxExclusive > 0 && Number.isSafeInteger(maxExclusive), `int() bound must be a positive integer, got ${maxExclusive}`);
+    assert(Number.isSafeInteger(maxExclusive), `int() bound must be an integer, got ${maxExclusive}`);
+    assert(maxExclusive > 0, `int() bound must be positive, got ${maxExclusive}`);
     return Math.floor(this.next() * maxExclusive);
   }
 

@@ -18,7 +18,7 @@ export interface RandomRunOptions {
   quiesceStepsMax?: number;
 }
 
-/** How hard one seed pushes each fault family; drawn from the seed. */
+/** The weight of each fault family in one run, drawn from the seed. */
 export interface FaultMix {
   lossRate: number;
   duplicateRate: number;
@@ -45,6 +45,10 @@ export interface SeedResult {
   ops: number;
   okOps: number;
   mix: FaultMix;
+  /** Each node's state hash at the end ("down" for a crashed node), to compare replays. */
+  finalHashes: string[];
+  /** The client history as JSON, to compare replays. */
+  historyJson: string;
 }
 
 export function drawFaultMix(random: Prng): FaultMix {
@@ -114,6 +118,8 @@ export function runRandomSeed(options: RandomRunOptions): SeedResult {
     ops: cluster.history.length,
     okOps: cluster.history.filter((op) => op.status === 'ok').length,
     mix,
+    finalHashes: cluster.nodes.map((n) => cluster.view(n.id)?.stateHash ?? 'down'),
+    historyJson: JSON.stringify(cluster.history, (_key, value: unknown) => (value === Infinity ? 'Infinity' : value)),
   };
 }
 
@@ -218,7 +224,7 @@ class Nemesis {
     this.cluster.log(`slow link n${from}->n${to} up to ${delayMaxMs} ms`);
   }
 
-  /** Makes the leader's link to one follower lossy, so that follower holds gaps the others fill. */
+  /** Makes the leader's link to one follower lossy, so that follower has gaps the others fill. */
   private lossyLink(): void {
     const ids = this.cluster.nodes.map((n) => n.id);
     const from = this.leaderId() ?? this.random.pick(ids);

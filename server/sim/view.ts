@@ -1,5 +1,5 @@
-// What the simulator's checks read from a node: a plain snapshot of its protocol state, taken
-// from `TraftNode.dump()` after every step that touched the node.
+// The node state the simulator's checks read: a plain snapshot of its protocol state, taken from
+// `TraftNode.dump()` after every step that changed the node.
 import type { Ballot, ClusterConfig, LogRecord, Role } from '../core/types.js';
 import type { TailBitmap } from '../core/bitmap.js';
 

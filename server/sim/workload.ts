@@ -1,5 +1,5 @@
-// The simulated clients: each runs one op at a time (put, cas, append, txn, read), follows
-// NOT_LEADER hints, and retries writes after an UNKNOWN outcome or a timeout with the same
+// The simulated clients. Each runs one op at a time (put, cas, append, txn, read) and follows
+// NOT_LEADER hints. After an UNKNOWN outcome or a timeout it retries a write with the same
 // (clientId, seq), so server-side dedup must make every write take effect at most once.
 import type { ClientOutcome, Command, MicroOp } from '../core/types.js';
 import type { ClientCommand, SimOp } from './history.js';
@@ -92,7 +92,7 @@ export function nextCommand(random: Prng, options: WorkloadOptions, counter: Gen
   return { kind: 'read', key: random.chance(0.5) ? register : list };
 }
 
-/** A client-visible command as the core takes it; reads travel separately. */
+/** Returns the command the core takes for a client command, or null for a read (reads travel separately). */
 export function asCoreCommand(command: ClientCommand): Command | null {
   return command.kind === 'read' ? null : command;
 }

@@ -101,6 +101,14 @@ t.test('storage fresh dir', async (t) => {
   await storage.close();
 });
 
+t.test('storage missing data dir', async (t) => {
+  const dir = join(tempDir(t), 'absent');
+  await t.rejects(Storage.open(dir, OPTIONS), {
+    name: 'StorageRecoveryError',
+    message: `data dir ${dir} does not exist or is not a directory; create it or pass another data dir`,
+  });
+});
+
 t.test('storage round trip', async (t) => {
   const dir = tempDir(t);
   const storage = await Storage.open(dir, OPTIONS);

@@ -5,6 +5,7 @@
 // snapshots wholly before S. Recovery loads the newest valid snapshot and replays the WAL records
 // at or above its index. The snapshot is durable before the marker is written, so a marker always
 // names a snapshot that existed. A marker newer than every valid snapshot therefore means lost data.
+import { existsSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { deleteSnapshotsBefore, loadNewestSnapshot, saveSnapshot, snapshotFileName } from './snapshot.js';
@@ -61,6 +62,9 @@ export class Storage {
   static async open(dataDir: string, options: StorageOptions = {}): Promise<Storage> {
     const logger = options.logger ?? pino({ level: 'silent' });
     const fsync = options.fsync ?? true;
+    if (!existsSync(dataDir) || !statSync(dataDir).isDirectory()) {
+      throw new StorageRecoveryError(`data dir ${dataDir} does not exist or is not a directory; create it or pass another data dir`);
+    }
     const snapshot = loadNewestSnapshot(dataDir, logger);
     const { wal, records } = await Wal.open(dataDir, {
       segmentBytesMax: options.segmentBytesMax ?? SEGMENT_BYTES_DEFAULT,

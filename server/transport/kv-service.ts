@@ -5,7 +5,8 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { isVoter, majorityConfig, validateConfig } from '../core/quorum.js';
 import type { ClientOutcome, ClientTag, ClusterConfig, Command, MicroOp } from '../core/types.js';
-import type { Header } from '../../proto/gen/traft/v1/common_pb.js';
+import { HeaderSchema, type Header } from '../../proto/gen/traft/v1/common_pb.js';
+import type { GenService } from '@bufbuild/protobuf/codegenv2';
 import {
   ConfigReplySchema,
   KvReplySchema,
@@ -19,7 +20,7 @@ import {
 } from '../../proto/gen/traft/v1/kv_pb.js';
 import type { Driver } from '../driver.js';
 import { fromWireConfig, toSafeNumber, toWireBallot, toWireConfig, WireError } from './convert.js';
-import { addService, InvalidRequestError } from './grpc.js';
+import { addService, InvalidRequestError, type ServiceHandlers } from './grpc.js';
 import { jsonValueSchema, parseJsonField } from './json-wire.js';
 import type { NodeView } from './node-view.js';
 
@@ -63,7 +64,7 @@ export function addKvService(server: grpc.Server, options: KvServiceOptions): vo
 
   const value = (text: string, field: string) => parseJsonField(jsonValueSchema, text, field);
 
-  addService(server, TRaftKV, {
+  const handlers: ServiceHandlers<KvMethods> = {
     put: (r) => write(r.header, r.tag, () => ({ kind: 'put', key: r.key, value: value(r.valueJson, 'value_json') })),
     delete: (r) => write(r.header, r.tag, () => ({ kind: 'delete', key: r.key })),
     cas: (r) =>
@@ -159,7 +160,29 @@ export function addKvService(server: grpc.Server, options: KvServiceOptions): vo
         statusJson: status.json,
       });
     },
-  });
+  };
+  addService(server, TRaftKV, echoHeaders(handlers, options));
+}
+
+type KvMethods = typeof TRaftKV extends GenService<infer S> ? S : never;
+
+/** Wraps every handler so that its reply carries this node's header echoing the request id. */
+function echoHeaders(handlers: ServiceHandlers<KvMethods>, options: KvServiceOptions): ServiceHandlers<KvMethods> {
+  const wrapped: Record<string, (request: { header?: Header }) => Promise<{ header?: Header }>> = {};
+  for (const [name, handler] of Object.entries(handlers)) {
+    const unary = handler as unknown as (request: { header?: Header }) => Promise<{ header?: Header }>;
+    wrapped[name] = async (request) => {
+      const reply = await unary(request);
+      reply.header = create(HeaderSchema, {
+        clusterId: options.clusterId,
+        fromId: options.selfId,
+        toId: request.header?.fromId ?? 0,
+        requestId: request.header?.requestId ?? 0n,
+      });
+      return reply;
+    };
+  }
+  return wrapped as unknown as ServiceHandlers<KvMethods>;
 }
 
 /** Runs a conversion of client input, turning a WireError into INVALID_ARGUMENT. */

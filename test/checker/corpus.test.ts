@@ -1,4 +1,4 @@
-// Recorded histories that nobody on this project wrote, each with a known verdict.
+// Recorded histories from other projects' test runs (Jepsen etcd, Porcupine kv), each with a known verdict.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

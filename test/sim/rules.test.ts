@@ -6,7 +6,7 @@ import { TailBitmap } from '../../server/core/bitmap.js';
 import type { Ballot, LogRecord, Message } from '../../server/core/types.js';
 import { Script, match } from '../../server/sim/script.js';
 
-/** A cluster where node 0 leads and every node holds and has committed two records. */
+/** A cluster where node 0 leads and every node stores and has committed two records. */
 function settledCluster(): { s: Script; leaderBallot: Ballot; accepted: TailBitmap; records: LogRecord[] } {
   const s = new Script({ nodeCount: 3, seed: 11 });
   s.elect(0);

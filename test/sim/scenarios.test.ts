@@ -105,7 +105,7 @@ function ce2(unsafe?: CoreUnsafeBug): { s: Script; lsnA: number } {
 t.test('CE2 lost base record survives', async (t) => {
   const { s: safe, lsnA } = ce2();
   t.same(safe.violations, [], 'the safe core keeps A');
-  // Let the three live nodes elect whoever they can; the leader must hold A.
+  // The three live nodes elect a leader among themselves, and that leader must store A.
   safe.run(60);
   const leader = [1, 3, 4].find((id) => safe.isReadyLeader(id));
   t.not(leader, undefined, 'the live majority elects a leader');
@@ -188,4 +188,37 @@ t.test('CE4 candidate refuses client writes', async (t) => {
   const { s: buggy } = ce4('candidate-serves');
   t.ok(buggy.violations.length > 0, 'candidate-serves is reported');
   t.match(buggy.violations.join('\n'), /I-chosen-unique|I-completeness/);
+});
+
+/**
+ * F1: a multi-key txn must depend on the latest record of every key it touches. Wa@i misses node
+ * 1 at first while Wb and the txn T reach it; every replica must still end with a = [x, t].
+ */
+function f1(unsafe?: CoreUnsafeBug): Script {
+  const s = new Script({ nodeCount: 3, unsafe, seed: 13 });
+  s.elect(0);
+  s.propose(0, { kind: 'append', key: 'a', value: 'x' });
+  s.take(match('log-forward', 0, 1)); // lost; the leader re-sends it later
+  s.deliver(match('log-forward', 0, 2));
+  s.propose(0, { kind: 'append', key: 'b', value: 'y' });
+  s.propose(0, { kind: 'txn', ops: [{ f: 'append', key: 'a', value: 't' }, { f: 'append', key: 'b', value: 'z' }] });
+  // Node 1 gets Wb and T first, without Wa, while node 2 already stores Wa.
+  // Heartbeats tell node 1 that Wb and T committed while Wa is still missing there.
+  for (let r = 0; r < 10; r++) {
+    s.deliverEdited(() => true, (m) => (m.to === 1 ? withoutRecords(isKey('a'))(m) : m));
+    s.tick(0);
+  }
+  s.run(20);
+  return s;
+}
+
+t.test('F1 txn depends on every key', async (t) => {
+  const safe = f1();
+  t.same(safe.violations, [], 'no violation with the safe core');
+  for (const id of [0, 1, 2]) t.same(safe.cluster.nodes[id].node?.kvGet('a'), ['x', 't'], `node ${id} applied a in lsn order`);
+  const hashes = [0, 1, 2].map((id) => safe.view(id)?.stateHash);
+  t.equal(new Set(hashes).size, 1, 'every replica has the same state');
+  const buggy = f1('set-only-interference');
+  const diverged = new Set([0, 1, 2].map((id) => JSON.stringify(buggy.cluster.nodes[id].node?.kvGet('a')))).size > 1;
+  t.ok(buggy.violations.length > 0 || diverged, `set-only-interference is detected (${buggy.violations[0] ?? 'replicas diverged'})`);
 });

@@ -4,7 +4,7 @@ import t from 'tap';
 import { runRandomSeed } from '../../server/sim/random-run.js';
 import { formatViolation } from '../../server/sim/cluster.js';
 
-const SEEDS = Number(process.env.SIM_SWEEP_SEEDS ?? 40);
+const SEEDS = Number(process.env.SIM_SWEEP_SEEDS ?? 80);
 const STEPS = Number(process.env.SIM_SWEEP_STEPS ?? 2500);
 
 t.test(`sweep of ${SEEDS} seeds`, async (t) => {
@@ -28,4 +28,9 @@ t.test('same seed replays identically', async (t) => {
   t.equal(a.ops, b.ops);
   t.same(a.trace, b.trace);
   t.same(a.violations, b.violations);
+  t.same(a.finalHashes, b.finalHashes, 'same final state on every node');
+  t.equal(a.historyJson, b.historyJson, 'same client history');
+  t.ok(a.ops > 10, `the run did work (${a.ops} ops)`);
+  const other = runRandomSeed({ seed: 4243, steps: 1500 });
+  t.not(other.historyJson, a.historyJson, 'another seed gives another history');
 });
