@@ -4,6 +4,8 @@
 import { randomInt } from 'node:crypto';
 import { Command, CommanderError, Option } from 'commander';
 import { addCheckCommand } from '../checker/cli/check.js';
+import { HistoryFormatError } from '../checker/history/errors.js';
+import { ReportInputError } from '../reports/index.js';
 import { EXIT_USAGE, exitCodeFor } from '../checker/result.js';
 import { addKvCommand } from '../server/client/kv-cli.js';
 import { WORKLOADS } from '../workloads/index.js';
@@ -136,7 +138,7 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? 0 : EXIT_USAGE;
       return;
     }
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof ReportInputError || error instanceof HistoryFormatError) {
       process.stderr.write(`traft: ${error.message}\n`);
       process.exitCode = EXIT_USAGE;
       return;

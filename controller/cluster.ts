@@ -48,6 +48,8 @@ interface NodeProcess {
   state: NodeState;
   child?: ServerProcess;
   pid?: number;
+  /** Set once the current process has exited, so its pid, which the OS may reuse, is never signalled again. */
+  exited: boolean;
 }
 
 /** Picks a free loopback port by binding port 0; the port is free when this returns, not reserved. */
@@ -89,6 +91,7 @@ export class Cluster {
         info: { id, listen: `${LOOPBACK}:${port}`, dataDir, logPath: path.join(nodeDir, 'server.log') },
         port,
         state: 'stopped',
+        exited: true,
       });
     }
     for (const id of ports.keys()) cluster.spawn(id);
@@ -154,7 +157,10 @@ export class Cluster {
   async stop(graceMs: number): Promise<void> {
     const live = [...this.nodes.values()].filter((node) => node.state === 'running' || node.state === 'paused');
     for (const node of live) {
-      if (node.state === 'paused') this.signal(node, 'SIGCONT');
+      const wasPaused = node.state === 'paused';
+      // Marked first, so the exit watcher does not report this exit as a crash.
+      node.state = 'stopped';
+      if (wasPaused) this.signal(node, 'SIGCONT');
       this.signal(node, 'SIGTERM');
     }
     const exited = Promise.all(live.map((node) => node.child));
@@ -163,14 +169,13 @@ export class Cluster {
       for (const node of live) this.signal(node, 'SIGKILL');
       await exited;
     }
-    for (const node of this.nodes.values()) node.state = 'stopped';
     await this.mesh.close();
   }
 
   /** Kills every started server at once, synchronously; for signal and crash handlers. */
   killAllSync(): void {
     for (const node of this.nodes.values()) {
-      if (node.pid === undefined || node.state === 'stopped' || node.state === 'killed') continue;
+      if (node.exited) continue;
       this.signal(node, 'SIGKILL');
       node.state = 'killed';
     }
@@ -203,11 +208,13 @@ export class Cluster {
     node.child = child;
     node.pid = child.pid;
     node.state = 'running';
+    node.exited = false;
     this.startedPids.push(child.pid);
     this.options.log.info({ node: id, pid: child.pid, listen: node.info.listen }, 'server started');
 
     void child.then((result) => {
       if (node.child !== child) return;
+      node.exited = true;
       if (node.state === 'running') {
         // The controller did not request this exit, so the server crashed or failed to start.
         node.state = 'killed';
@@ -217,7 +224,7 @@ export class Cluster {
   }
 
   private signal(node: NodeProcess, signal: NodeJS.Signals): void {
-    if (node.pid === undefined) return;
+    if (node.pid === undefined || node.exited) return;
     try {
       process.kill(node.pid, signal);
     } catch (error) {

@@ -4,8 +4,11 @@ import { TraftClient } from '../server/client/client.js';
 import type { KvClient } from '../workloads/types.js';
 import { ClusterError } from './errors.js';
 
-/** Logical processes per client instance: several share one set of channels, as the library intends. */
-const PROCESSES_PER_CLIENT = 16;
+/**
+ * Logical processes per client instance. Each instance tracks its own leader, so several
+ * instances spread the load and keep some clients on each side of a leader change.
+ */
+const PROCESSES_PER_CLIENT = 4;
 const CLIENTS_MAX = 8;
 /** A key no workload uses, written to prove that a leader commits. */
 const READY_KEY = 'traft:ready';
@@ -20,7 +23,9 @@ export async function connectClients(endpoints: string[], concurrency: number, s
   const count = Math.min(CLIENTS_MAX, Math.max(1, Math.ceil(concurrency / PROCESSES_PER_CLIENT)));
   const clients: TraftClient[] = [];
   for (let i = 0; i < count; i += 1) {
-    clients.push(await TraftClient.connect(endpoints, { clientId: `traft-${seed}-${process.pid}-${i}`, rpcTimeoutMs }));
+    // Each instance starts its search for the leader at a different node.
+    const rotated = [...endpoints.slice(i % endpoints.length), ...endpoints.slice(0, i % endpoints.length)];
+    clients.push(await TraftClient.connect(rotated, { clientId: `traft-${seed}-${process.pid}-${i}`, rpcTimeoutMs }));
   }
   return {
     clients,

@@ -23,7 +23,7 @@ export type TargetMode = (typeof TARGET_MODES)[number];
 
 /**
  * Draw weights of the target modes and partition shapes. Faults that hit the leader force an
- * election with writes in flight, which is where most consensus bugs show, so they come up more often.
+ * election while writes are in flight, so they are drawn more often than the other targets.
  */
 const TARGET_MODE_WEIGHTS: Record<TargetMode, number> = { one: 2, minority: 2, majority: 1, all: 1, leader: 4 };
 const SHAPE_WEIGHTS: Record<PartitionShape, number> = { halves: 2, one: 1, leader: 3, 'majorities-ring': 1, bridge: 1, 'one-way': 2 };

@@ -60,11 +60,11 @@ export const RUN_DEFAULTS = {
   concurrency: '10n',
   rate: '500',
   nemesis: 'all',
-  nemesisInterval: '5',
+  nemesisInterval: '3',
   store: './store',
   recoveryTime: '5',
   checkTimeLimit: '120',
-  rpcTimeoutMs: '2000',
+  rpcTimeoutMs: '1000',
   electionTimeoutMs: '300',
   heartbeatMs: '50',
 } as const;

@@ -99,10 +99,10 @@ export function parsePeers(text: string): PeerAddress[] {
   return peers;
 }
 
-function parseIdText(text: string, what: string): number {
+function parseIdText(text: string, source: string): number {
   const id = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(id) || id < 1 || id > 0xffffffff) {
-    throw new UsageError(`${what}: id ${JSON.stringify(text)} is not an integer in 1..4294967295`);
+    throw new UsageError(`${source}: id ${JSON.stringify(text)} is not an integer in 1..4294967295`);
   }
   return id;
 }

@@ -92,7 +92,6 @@ export class Driver {
   private stopped = false;
   private fatal = false;
   private readonly eventListeners = new Set<(event: TimedEvent) => void>();
-  private readonly configListeners = new Set<(config: ClusterConfig) => void>();
   private sweepTimer: NodeJS.Timeout;
   /** Counters since the last stats log line. */
   private stats = { cycles: 0, actions: 0, persistOps: 0, messages: 0, completions: 0, persistNs: 0n };
@@ -157,12 +156,6 @@ export class Driver {
   onEvent(listener: (event: TimedEvent) => void): () => void {
     this.eventListeners.add(listener);
     return () => this.eventListeners.delete(listener);
-  }
-
-  /** Subscribes to applied config records. */
-  onConfigApplied(listener: (config: ClusterConfig) => void): () => void {
-    this.configListeners.add(listener);
-    return () => this.configListeners.delete(listener);
   }
 
   kvGet(key: string): JsonValue {
@@ -387,9 +380,6 @@ export class Driver {
         this.logger.info({ floor: event.floor, installed: event.installed }, 'snapshot');
       } else if (event.type === 'apply' && event.command.kind === 'config') {
         this.logger.info({ seq: event.seq, config: event.command.config }, 'config applied');
-        for (const listener of this.configListeners) {
-          listener(event.command.config);
-        }
       }
       for (const listener of this.eventListeners) {
         listener({ monotonicTimeNs, wallTimeMs, event });

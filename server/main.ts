@@ -29,6 +29,8 @@ const PARENT_POLL_MS = 500;
 const SHUTDOWN_GRACE_MS = 2_000;
 /** Calls in flight to one peer before new messages to it are dropped. */
 const PEER_IN_FLIGHT_MAX = 256;
+/** The group-commit wait under the planted bug ack-before-fsync. */
+const ACK_BEFORE_FSYNC_WAIT_MS = 20;
 /** A client request with no outcome after this long gets the reply UNKNOWN. */
 const CLIENT_REQUEST_TIMEOUT_MS = 30_000;
 
@@ -92,9 +94,14 @@ async function openStorage(options: ServerOptions, logger: Logger): Promise<{ st
     exitWithError(`--data-dir ${options.dataDir} cannot be created (${(error as NodeJS.ErrnoException).code}); check the path and permissions`, EXIT_USAGE);
   }
   try {
+    // With the planted bug ack-before-fsync, acknowledged batches wait in memory for the WAL's
+    // group commit. A longer wait widens the window in which kill -9 loses acknowledged writes,
+    // so the bench can observe the bug.
+    const groupCommitWaitMsMax =
+      options.unsafe === 'ack-before-fsync' ? Math.max(options.groupCommitWaitMsMax, ACK_BEFORE_FSYNC_WAIT_MS) : options.groupCommitWaitMsMax;
     const storage = await Storage.open(options.dataDir, {
       fsync: options.fsync,
-      groupCommitWaitMsMax: options.groupCommitWaitMsMax,
+      groupCommitWaitMsMax,
       logger: logger.child({ component: 'storage' }),
     });
     const ops = storage.recovered.flatMap((batch) => decodePersistBatch(batch));

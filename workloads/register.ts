@@ -8,7 +8,7 @@ import { fixed, fromFunction, type Generator } from '../controller/generator.js'
 import { clientOps, completionForFailedRead, completionForFailure, type Completion, type KvClient, type Workload, type WorkloadOp, type WorkloadParams } from './types.js';
 
 /** Ops per key before the key is retired: short per-key histories keep the linearizability search cheap. */
-export const REGISTER_OPS_PER_KEY_MAX = 120;
+export const REGISTER_OPS_PER_KEY_MAX = 60;
 /** Values are drawn from a small range so that cas comparisons succeed often enough to matter. */
 const VALUE_RANGE = 5;
 

@@ -4,6 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseEDNString } from 'edn-data';
 import { HistoryFormatError } from './errors.js';
 import { opTypeSchema } from './schema.js';
+import { DEFAULT_KEY } from './jepsen-log.js';
 import type { LocatedOp } from './jsonl.js';
 import type { Op, ProcessId } from './types.js';
 
@@ -41,6 +42,10 @@ export function parseEdnHistory(file: string, text: string): LocatedOp[] {
     located.push({ op: ednMapToOp(file, form, located.length), line: form.line });
   }
   splitIndependentTuples(located);
+  for (const { op } of located) {
+    // Single-register Jepsen histories carry no key; they all use one shared key.
+    if (op.key === undefined && op.process !== 'nemesis') op.key = DEFAULT_KEY;
+  }
   return located;
 }
 
@@ -181,6 +186,8 @@ function splitIndependentTuples(located: LocatedOp[]): void {
   if (clientOps.length === 0) return;
   const allTuples = clientOps.every((op) => {
     if (op.key !== undefined || !Array.isArray(op.value) || op.value.length !== 2) return false;
+    // A list-append txn of two micro-ops also has a two-element value; it is not a tuple.
+    if (op.f === 'txn') return false;
     if (op.f === 'cas') return Array.isArray(op.value[1]) && op.value[1].length === 2;
     return true;
   });

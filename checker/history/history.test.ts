@@ -122,7 +122,7 @@ t.test('edn vector with comments and multi-line maps', async (t) => {
   const loaded = await loadHistoryWithLines(path);
   t.equal(loaded.format, 'edn');
   t.same(loaded.lines, [2, 3, 5, 6, 7]);
-  t.same(loaded.ops[1], { index: 1, time: 200, process: 0, type: 'ok', f: 'write', value: 3 });
+  t.same(loaded.ops[1], { index: 1, time: 200, process: 0, type: 'ok', f: 'write', value: 3, key: '0' });
   t.same(loaded.ops[3]!.value, 3);
   t.equal(loaded.ops[4]!.process, 'nemesis');
 });
@@ -157,7 +157,8 @@ t.test('edn independent tuples become keys', async (t) => {
     ],
   );
   const plain = parseEdnHistory('p.edn', '[{:type :invoke :f :cas :value [1 2] :process 0} {:type :invoke :f :read :value nil :process 1}]');
-  t.equal(plain[0]!.op.key, undefined, 'a plain cas pair is not a tuple');
+  t.same(plain[0]!.op.value, [1, 2], 'a plain cas pair is not a tuple');
+  t.equal(plain[0]!.op.key, '0', 'ops without a key use key "0"');
 });
 
 t.test('edn errors name the line', async (t) => {

@@ -43,9 +43,13 @@ export interface ClientOptions {
 }
 
 const DEFAULT_RPC_TIMEOUT_MS = 2000;
-const DEFAULT_ATTEMPTS_MAX = 8;
+const DEFAULT_ATTEMPTS_MAX = 32;
 /** Pause before retrying after NOT_READY, no known leader, or a transport error. */
 const RETRY_PAUSE_MS = 20;
+/** Minimum interval between two rounds of Status calls that learn endpoint ids. */
+const ID_DISCOVERY_INTERVAL_MS = 1000;
+/** Deadline of each Status call that learns an endpoint's id. */
+const ID_DISCOVERY_TIMEOUT_MS = 500;
 /** Addresses learned from redirects on top of the given endpoints. */
 const LEARNED_ENDPOINTS_MAX = 16;
 
@@ -56,7 +60,7 @@ interface Endpoint {
 
 type Attempt =
   | { kind: 'done'; outcome: KvOutcome }
-  | { kind: 'redirect'; leaderAddr: string }
+  | { kind: 'redirect'; leaderId: number; leaderAddr: string }
   | { kind: 'retry'; reason: string; uncertain: boolean };
 
 export class TraftClient {
@@ -66,6 +70,9 @@ export class TraftClient {
   private leader: Endpoint | null = null;
   private nextEndpoint = 0;
   private seq = 0;
+  /** Replica id of each given endpoint, learned from Status replies. */
+  private readonly endpointIds = new Map<number, Endpoint>();
+  private idsLearnedAtMs = 0;
   private requestId = 0;
   private readonly rpcTimeoutMs: number;
   private readonly attemptsMax: number;
@@ -206,7 +213,7 @@ export class TraftClient {
   private configCall(method: 'addLearner' | 'changeConfig' | 'removeMember' | 'getConfig', request: object): Promise<KvOutcome> {
     return this.run(async (endpoint, timeoutMs) => {
       const reply = (await callUnary(endpoint.client, TRaftKV, method, request as never, timeoutMs)) as ConfigReply;
-      const common = this.statusAttempt(reply.status, reply.leaderAddr, reply.reason);
+      const common = this.statusAttempt(reply.status, reply.leaderId, reply.leaderAddr, reply.reason);
       if (common) {
         return common;
       }
@@ -257,11 +264,11 @@ export class TraftClient {
           }
           return result.outcome;
         case 'redirect':
-          this.leader = result.leaderAddr === '' ? null : this.endpointFor(result.leaderAddr);
+          this.leader = await this.leaderEndpoint(result.leaderId, result.leaderAddr, deadlineMs);
           if (this.leader === null) {
             await pause(RETRY_PAUSE_MS);
           }
-          lastReason = 'redirected';
+          lastReason = result.leaderId === 0 ? 'no leader known' : `redirected to leader ${result.leaderId}`;
           break;
         case 'retry':
           uncertain ||= result.uncertain;
@@ -274,11 +281,15 @@ export class TraftClient {
         }
       }
     }
+    // Every attempt was refused (NOT_LEADER, NOT_READY) unless one may have reached a server.
+    if (!uncertain) {
+      return { type: 'fail', reason: `not executed: ${lastReason}` };
+    }
     return { type: 'info', reason: lastReason };
   }
 
   private kvAttempt(reply: KvReply): Attempt {
-    const common = this.statusAttempt(reply.status, reply.leaderAddr, reply.reason);
+    const common = this.statusAttempt(reply.status, reply.leaderId, reply.leaderAddr, reply.reason);
     if (common) {
       return common;
     }
@@ -293,12 +304,12 @@ export class TraftClient {
   }
 
   /** Maps a non-OK reply status to an attempt; returns null for OK. */
-  private statusAttempt(status: ReplyStatus, leaderAddr: string, reason: string): Attempt | null {
+  private statusAttempt(status: ReplyStatus, leaderId: number, leaderAddr: string, reason: string): Attempt | null {
     switch (status) {
       case ReplyStatus.OK:
         return null;
       case ReplyStatus.NOT_LEADER:
-        return { kind: 'redirect', leaderAddr };
+        return { kind: 'redirect', leaderId, leaderAddr };
       case ReplyStatus.NOT_READY:
         return { kind: 'retry', reason: 'the leader is not ready', uncertain: false };
       case ReplyStatus.UNKNOWN:
@@ -328,6 +339,38 @@ export class TraftClient {
   private nextHeader(): Header {
     this.requestId += 1;
     return create(HeaderSchema, { clusterId: this.header.clusterId, fromId: 0, requestId: BigInt(this.requestId) });
+  }
+
+  /**
+   * Returns the endpoint of leader `leaderId`. The server's address hint is the address it
+   * reaches the leader at, which may be a proxy, so an endpoint this client was given for that
+   * id wins. Ids of the given endpoints are learned with Status calls, at most once a second.
+   */
+  private async leaderEndpoint(leaderId: number, leaderAddr: string, deadlineMs: number): Promise<Endpoint | null> {
+    if (leaderId !== 0 && !this.endpointIds.has(leaderId) && Date.now() - this.idsLearnedAtMs >= ID_DISCOVERY_INTERVAL_MS) {
+      await this.learnEndpointIds(deadlineMs);
+    }
+    const known = leaderId === 0 ? undefined : this.endpointIds.get(leaderId);
+    if (known) {
+      return known;
+    }
+    return leaderAddr === '' ? null : this.endpointFor(leaderAddr);
+  }
+
+  private async learnEndpointIds(deadlineMs: number): Promise<void> {
+    this.idsLearnedAtMs = Date.now();
+    const timeoutMs = Math.max(1, Math.min(ID_DISCOVERY_TIMEOUT_MS, deadlineMs - Date.now()));
+    const given = this.endpoints.slice(0, this.givenCount);
+    await Promise.all(
+      given.map(async (endpoint) => {
+        try {
+          const reply = (await callUnary(endpoint.client, TRaftKV, 'status', { header: this.header } as never, timeoutMs)) as StatusReply;
+          this.endpointIds.set(reply.id, endpoint);
+        } catch {
+          // An unreachable endpoint stays unknown; the address hint is used instead.
+        }
+      }),
+    );
   }
 
   private pickEndpoint(): Endpoint {

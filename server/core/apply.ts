@@ -147,7 +147,10 @@ function applyRecord(core: NodeCore, record: LogRecord): void {
   assert(record.depends.isSubsetOf(log.applied), `record ${record.seq} applied before its Depends`);
 
   const result: CommandResult = core.kv.execute(record.command);
-  if (record.client !== undefined) core.dedup.record(record.client, result);
+  if (record.client !== undefined) {
+    core.dedup.record(record.client, result);
+    if (record.client.ackedThrough !== undefined) core.dedup.gc(record.client.clientId, record.client.ackedThrough);
+  }
 
   const skipped: number[] = [];
   for (const lsn of record.overrides.positionsFrom(log.applied.firstMissing())) {

@@ -209,7 +209,9 @@ function command(value: unknown, path: string): Command {
 
 function clientTag(value: unknown, path: string): ClientTag {
   const o = object(value, path);
-  return { clientId: string(o.clientId, `${path}.clientId`), seq: integer(o.seq, `${path}.seq`) };
+  const tag: ClientTag = { clientId: string(o.clientId, `${path}.clientId`), seq: integer(o.seq, `${path}.seq`) };
+  if (o.ackedThrough !== undefined) tag.ackedThrough = integer(o.ackedThrough, `${path}.ackedThrough`);
+  return tag;
 }
 
 function record(value: unknown, path: string): LogRecord {

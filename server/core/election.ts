@@ -261,7 +261,7 @@ function becomeLeader(core: NodeCore, camp: CampaignState): void {
   core.committer = ballot;
   core.persistSwitch(keep, noops);
 
-  const lead = newLeaderState(ballot, TailBitmap.prefix(baseEnd), baseEnd);
+  const lead = newLeaderState(ballot, TailBitmap.prefix(baseEnd), baseEnd, core.tickCount);
   for (const lsn of log.accepted.positionsFrom(log.committed.firstMissing())) {
     if (!log.committed.has(lsn)) lead.ackMasks.set(lsn, 0n);
   }
@@ -271,7 +271,7 @@ function becomeLeader(core: NodeCore, camp: CampaignState): void {
   core.lead = lead;
   rebuildIndexes(core, lead);
   for (const id of replicationTargets(core)) {
-    lead.followers.set(id, newFollower(id, camp.grants.get(id)?.committed ?? null));
+    lead.followers.set(id, newFollower(id, camp.grants.get(id)?.committed ?? null, core.tickCount));
   }
   core.emit({ type: 'role', role: 'leader', ballot, ready: false });
   core.heartbeatElapsedTicks = 0;
@@ -280,9 +280,10 @@ function becomeLeader(core: NodeCore, camp: CampaignState): void {
   if (!lead.ready && log.committed.firstMissing() >= baseEnd) becomeReady(core, lead);
 }
 
-export function newLeaderState(ballot: Ballot, base: TailBitmap, baseEnd: number): LeaderState {
+export function newLeaderState(ballot: Ballot, base: TailBitmap, baseEnd: number, startTick: number): LeaderState {
   return {
     ballot,
+    startTick,
     base,
     baseEnd,
     ready: false,
@@ -311,7 +312,7 @@ export function serveAsCandidate(core: NodeCore): void {
   const ballot = camp.ballot;
   core.committer = ballot;
   core.persistHardState();
-  const lead = newLeaderState(ballot, TailBitmap.empty(), 0);
+  const lead = newLeaderState(ballot, TailBitmap.empty(), 0, core.tickCount);
   lead.ready = true;
   for (const lsn of core.log.accepted.positionsFrom(core.log.committed.firstMissing())) {
     if (!core.log.committed.has(lsn) && core.log.holds(lsn)) lead.ackMasks.set(lsn, 0n);
@@ -321,7 +322,7 @@ export function serveAsCandidate(core: NodeCore): void {
   core.campaign = null;
   core.lead = lead;
   rebuildIndexes(core, lead);
-  for (const id of replicationTargets(core)) followerFor(lead, id).knownCommitted = TailBitmap.empty();
+  for (const id of replicationTargets(core)) followerFor(core, lead, id).knownCommitted = TailBitmap.empty();
   core.emit({ type: 'role', role: 'leader', ballot, ready: true });
   for (const follower of lead.followers.values()) sendToFollower(core, lead, follower, true);
 }

@@ -17,6 +17,7 @@ import { read, serveReads } from './read-index.js';
 import {
   appendRecord,
   broadcastHeartbeat,
+  checkQuorum,
   flushAppends,
   handleLogForward,
   handleLogForwardReply,
@@ -136,6 +137,7 @@ export class TraftNode {
     if (core.lead !== null) {
       core.heartbeatElapsedTicks += 1;
       if (core.heartbeatElapsedTicks >= core.opts.heartbeatTicks) broadcastHeartbeat(core, core.lead);
+      checkQuorum(core, core.lead);
     } else {
       core.electionElapsedTicks += 1;
       if (core.electionElapsedTicks >= core.randomizedElectionTicks) {
@@ -205,9 +207,16 @@ export class TraftNode {
       return;
     }
     const blind = isBlind(command);
-    // TODO: no client acknowledgement watermark reaches the core, so DedupTable.gc is never
-    // called and the dedup table grows with every client request.
+    // NOTE: dedup entries are dropped only when clients send `ackedThrough`; without it the
+    // table grows with every client request.
     if (client !== undefined) {
+      if (core.dedup.isBelowWatermark(client)) {
+        core.complete(requestId, {
+          status: 'rejected',
+          reason: `request seq ${client.seq} of client ${client.clientId} is at or below its acknowledged watermark; use a new seq`,
+        });
+        return;
+      }
       const result = core.dedup.lookup(client);
       if (result !== undefined) {
         core.complete(requestId, { status: 'ok', result, lsn: null });
@@ -262,7 +271,24 @@ export class TraftNode {
   }
 
   hasReady(): boolean {
+    this.flushSends();
     return this.core.hasOutput();
+  }
+
+  /**
+   * Turns records appended and reads received since the last Ready into messages. Deferring this
+   * to hasReady()/ready() batches every proposal made between two Readies into one LogForward per
+   * follower.
+   */
+  private flushSends(): void {
+    const core = this.core;
+    const lead = core.lead;
+    if (lead === null) return;
+    flushAppends(core, lead);
+    if (lead.readRoundRequested) {
+      lead.readRoundRequested = false;
+      broadcastHeartbeat(core, lead);
+    }
   }
 
   /**
@@ -270,6 +296,7 @@ export class TraftNode {
    * in the order taken: a Ready's messages may depend on the persist batches of earlier Readies.
    */
   ready(): Ready {
+    this.flushSends();
     return this.core.drain();
   }
 
@@ -286,7 +313,7 @@ export class TraftNode {
     this.afterCall();
   }
 
-  /** Applies, serves reads, moves config changes on and flushes queued sends. */
+  /** Applies committed records, serves reads, moves config changes on and reports new commits. */
   private afterCall(): void {
     const core = this.core;
     for (let round = 0; round < 4; round++) {
@@ -295,14 +322,6 @@ export class TraftNode {
       continueConfigChange(core);
       maybeCheckpoint(core);
       if (!core.applyDirty) break;
-    }
-    const lead = core.lead;
-    if (lead !== null) {
-      flushAppends(core, lead);
-      if (lead.readRoundRequested) {
-        lead.readRoundRequested = false;
-        broadcastHeartbeat(core, lead);
-      }
     }
     if (core.newlyCommitted.length > 0) {
       core.emit({ type: 'commit', seqs: core.newlyCommitted.sort((a, b) => a - b) });

@@ -161,3 +161,33 @@ for (const unsafe of [undefined, 'stale-read'] as const) {
     }
   });
 }
+
+t.test('leader that cannot receive steps down', async (t) => {
+  const cluster = new TestCluster({ size: 3 });
+  cluster.campaign(1);
+  cluster.cut.add('2->1');
+  cluster.cut.add('3->1');
+  cluster.tick(15);
+  t.equal(cluster.node(1).status().role, 'follower', 'node 1 stepped down without replies from a quorum');
+  cluster.tick(40);
+  const leader = cluster.leader();
+  t.ok(leader === 2 || leader === 3, 'a node that can be heard leads');
+  const put = cluster.propose(leader as number, { kind: 'put', key: 'x', value: 1 });
+  cluster.tick(3);
+  t.equal(cluster.outcomes.get(put)?.status, 'ok', 'writes commit again');
+});
+
+t.test('client watermark drops dedup entries', async (t) => {
+  const cluster = new TestCluster({ size: 3, roundTrip: true });
+  cluster.campaign(1);
+  const first = cluster.propose(1, { kind: 'incr', key: 'n', delta: 1 }, { clientId: 'c', seq: 1 });
+  cluster.deliverAll();
+  t.equal(cluster.outcomes.get(first)?.status, 'ok');
+  const second = cluster.propose(1, { kind: 'incr', key: 'n', delta: 1 }, { clientId: 'c', seq: 2, ackedThrough: 1 });
+  cluster.deliverAll();
+  t.match(cluster.outcomes.get(second), { status: 'ok', result: { value: 2 } });
+  const stale = cluster.propose(1, { kind: 'incr', key: 'n', delta: 1 }, { clientId: 'c', seq: 1 });
+  t.match(cluster.outcomes.get(stale), { status: 'rejected', reason: /watermark/ }, 'a retry below the watermark is rejected');
+  const retry = cluster.propose(1, { kind: 'incr', key: 'n', delta: 1 }, { clientId: 'c', seq: 2 });
+  t.match(cluster.outcomes.get(retry), { status: 'ok', result: { value: 2 } }, 'a retry above it still gets the stored result');
+});

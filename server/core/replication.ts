@@ -17,6 +17,7 @@ import { ballotEquals, ballotLess, compareBallots } from './ballot.js';
 import { TailBitmap } from './bitmap.js';
 import { buildRecord, indexRecord } from './apply.js';
 import { bitOf, isCommitQuorum, replicationTargets } from './membership.js';
+import { isQuorum } from './quorum.js';
 import { noteReadAck } from './read-index.js';
 import { sendSnapshot } from './snapshot.js';
 import type { FollowerState, LeaderState, NodeCore } from './state.js';
@@ -40,23 +41,24 @@ export function appendRecord(core: NodeCore, lead: LeaderState, command: Command
   return record;
 }
 
-export function newFollower(id: number, knownCommitted: TailBitmap | null): FollowerState {
+export function newFollower(id: number, knownCommitted: TailBitmap | null, nowTick: number): FollowerState {
   return {
     id,
     synced: false,
     knownAccepted: null,
     knownCommitted,
     lastReplyRequestId: 0,
+    lastReplyTick: nowTick,
     syncSentAtTick: Number.NEGATIVE_INFINITY,
     snapshotSentAtTick: Number.NEGATIVE_INFINITY,
   };
 }
 
 /** Returns the progress record for `id`, creating it when a config change made `id` a target. */
-export function followerFor(lead: LeaderState, id: number): FollowerState {
+export function followerFor(core: NodeCore, lead: LeaderState, id: number): FollowerState {
   let follower = lead.followers.get(id);
   if (follower === undefined) {
-    follower = newFollower(id, null);
+    follower = newFollower(id, null, core.tickCount);
     lead.followers.set(id, follower);
   }
   return follower;
@@ -80,7 +82,7 @@ export function flushAppends(core: NodeCore, lead: LeaderState): void {
   lead.unsent = [];
   const max = core.opts.maxRecordsPerMessage;
   for (const id of replicationTargets(core)) {
-    const follower = followerFor(lead, id);
+    const follower = followerFor(core, lead, id);
     if (!follower.synced) continue;
     for (let k = 0; k < records.length; k += max) {
       core.send(id, logForward(core, lead, records.slice(k, k + max)));
@@ -88,10 +90,25 @@ export function flushAppends(core: NodeCore, lead: LeaderState): void {
   }
 }
 
+/**
+ * Steps down when the leader and the followers that replied within the last election timeout are
+ * no quorum of the latest config. A leader that can send but not receive would otherwise keep
+ * followers from campaigning while it commits nothing.
+ */
+export function checkQuorum(core: NodeCore, lead: LeaderState): void {
+  const windowTicks = core.opts.electionTimeoutTicks;
+  if (core.tickCount - lead.startTick < windowTicks) return;
+  let mask = bitOf(core, core.id);
+  for (const follower of lead.followers.values()) {
+    if (core.tickCount - follower.lastReplyTick < windowTicks) mask |= bitOf(core, follower.id);
+  }
+  if (!isQuorum(core.log.latestConfig().config, mask)) core.becomeFollower(null);
+}
+
 /** Sends a heartbeat round to every target; each also carries what that follower lacks. */
 export function broadcastHeartbeat(core: NodeCore, lead: LeaderState): void {
   core.heartbeatElapsedTicks = 0;
-  for (const id of replicationTargets(core)) sendToFollower(core, lead, followerFor(lead, id), false);
+  for (const id of replicationTargets(core)) sendToFollower(core, lead, followerFor(core, lead, id), false);
 }
 
 /**
@@ -153,6 +170,7 @@ export function handleLogForwardReply(core: NodeCore, msg: LogForwardReply): voi
   // Replies are cumulative, so a late reply to an older request carries nothing new.
   if (msg.requestId <= follower.lastReplyRequestId) return;
   follower.lastReplyRequestId = msg.requestId;
+  follower.lastReplyTick = core.tickCount;
 
   switch (msg.status) {
     case 'stale':

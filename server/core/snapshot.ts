@@ -136,6 +136,7 @@ export function handleInstallSnapshotReply(core: NodeCore, msg: Extract<Message,
   if (lead === null || !ballotEquals(msg.ballot, lead.ballot)) return;
   const follower = lead.followers.get(msg.from);
   if (follower === undefined) return;
+  follower.lastReplyTick = core.tickCount;
   if (!msg.installed) return;
   follower.snapshotSentAtTick = Number.NEGATIVE_INFINITY;
   sendToFollower(core, lead, follower, true);

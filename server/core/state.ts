@@ -49,6 +49,8 @@ export interface FollowerState {
   knownCommitted: TailBitmap | null;
   /** Request id of the newest reply applied; older replies are dropped. */
   lastReplyRequestId: number;
+  /** Tick of the latest reply at this ballot; the quorum check counts followers heard recently. */
+  lastReplyTick: number;
   syncSentAtTick: number;
   snapshotSentAtTick: number;
 }
@@ -75,6 +77,8 @@ export interface ConfigChange {
 
 export interface LeaderState {
   ballot: Ballot;
+  /** Tick at which this node became leader. */
+  startTick: number;
   /** B_c: every lsn below `baseEnd`. */
   base: TailBitmap;
   baseEnd: number;

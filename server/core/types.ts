@@ -71,6 +71,11 @@ export type CommandResult =
 export interface ClientTag {
   clientId: string;
   seq: number;
+  /**
+   * Optional: every seq of this client at or below it has been answered and will never be retried,
+   * so replicas drop those dedup entries when this record applies.
+   */
+  ackedThrough?: number;
 }
 
 export interface LogRecord {

@@ -66,6 +66,16 @@ function parseArgs(argv: string[]): CliOptions {
   return program.opts<CliOptions>();
 }
 
+/** Turns a commander error into one line that names the bad value and the fix. */
+function usageMessage(error: CommanderError): string {
+  const message = error.message.replace(/^error: /, '');
+  // Our own parsers already name the value and the fix; drop commander's prefix before them.
+  const ours = /is invalid\. (.*)$/.exec(message);
+  if (error.code === 'commander.invalidArgument' && ours !== null) return ours[1];
+  if (error.code === 'commander.missingMandatoryOptionValue') return `${message}; pass the seeds to run, e.g. --seeds 1-500`;
+  return `${message}; run with --help for the options`;
+}
+
 export interface CliOutput {
   out: (text: string) => void;
   err: (text: string) => void;
@@ -79,7 +89,7 @@ export function runCli(argv: string[], output: CliOutput): number {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
-      output.err(`sim: ${error.message.replace(/^error: /, '')}\n`);
+      output.err(`sim: ${usageMessage(error)}\n`);
       return EXIT_USAGE;
     }
     throw error;

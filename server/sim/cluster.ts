@@ -59,7 +59,10 @@ export const DEFAULT_CLUSTER: Omit<ClusterOptions, 'seed'> = {
 export interface TraceEntry {
   step: number;
   timeMs: number;
-  /** Formatted only when a trace is printed, so tracing costs little per step. */
+  /**
+   * Formatted only when a trace is printed, so tracing costs little per step.
+   * NOTE: a delivered message is formatted late, so a field its receiver mutated afterwards shows the later value.
+   */
   text: string | (() => string);
 }
 
@@ -266,7 +269,7 @@ export class Cluster {
     if (client === undefined || client.current !== waiter.op || client.current === null) return;
     this.log(() => `${client.clientId} <- n${nodeId} #${requestId} ${outcome.status}${outcome.status === 'ok' ? ` ${JSON.stringify(outcome.result)}` : ''}`);
     // An older attempt's reply counts only when it is ok, because the same tag makes any ok the
-    // op's result. Its failure tells nothing about the attempt still outstanding.
+    // op's result. Its failure gives no information about the attempt still outstanding.
     if (client.attempt !== null && client.attempt.requestId !== requestId && outcome.status !== 'ok') return;
     client.attempt = null;
     const decision = decide(client, outcome, this.options.workload);

@@ -58,10 +58,16 @@ interface LifeTrack {
 
 interface ChosenEntry {
   content: string;
-  ballot: string;
+  /** The lowest committer ballot under which a quorum accepted it. */
+  ballot: Ballot;
 }
 
 const ZERO: Ballot = { term: 0, id: 0 };
+
+function parseBallotKey(key: string): Ballot {
+  const [term, id] = key.split('.').map(Number);
+  return { term, id };
+}
 
 export class SafetyChecker {
   readonly violations: Violation[] = [];
@@ -216,12 +222,15 @@ export class SafetyChecker {
 
   private maybeChosen(id: number, lsn: number, committer: string, content: string, mask: bigint, config: ClusterConfig): void {
     if (!satisfiesQuorum(config, mask)) return;
+    const ballot = parseBallotKey(committer);
     const existing = this.chosen.get(lsn);
+    this.lsnsAcceptedUnder.get(committer)?.delete(lsn);
     if (existing === undefined) {
-      this.chosen.set(lsn, { content, ballot: committer });
-      this.lsnsAcceptedUnder.get(committer)?.delete(lsn);
+      this.chosen.set(lsn, { content, ballot });
     } else if (existing.content !== content) {
-      this.report('I-chosen-unique', id, `lsn ${lsn} chosen twice: ${existing.content} under ${existing.ballot}, then ${content} under ${committer}`);
+      this.report('I-chosen-unique', id, `lsn ${lsn} chosen twice: ${existing.content} under ${ballotKey(existing.ballot)}, then ${content} under ${committer}`);
+    } else if (compareBallot(ballot, existing.ballot) < 0) {
+      existing.ballot = ballot;
     }
   }
 
@@ -351,8 +360,10 @@ export class SafetyChecker {
     if (this.establishedBallots.has(ballot)) return;
     this.establishedBallots.add(ballot);
 
+    // Phase 1 of ballot c guarantees every record chosen under a lower ballot. A late grant can
+    // complete phase 1 of c after a higher ballot chose more, and that leader cannot commit anything.
     for (const [lsn, entry] of this.chosen) {
-      if (lsn < view.floor) continue;
+      if (lsn < view.floor || compareBallot(entry.ballot, view.votedFor) >= 0) continue;
       const record = view.records.get(lsn);
       if (record === undefined) {
         if (view.accepted.has(lsn) && view.applied.has(lsn)) continue; // covered by an installed snapshot

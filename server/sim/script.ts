@@ -1,6 +1,7 @@
 // The scripted mode for named scenarios, where nothing moves unless the script moves it. Every
 // message waits in the network until the script delivers, duplicates or drops it. Nodes tick only
-// when told, and client requests are sent by hand. The safety checks run after every scripted step.
+// when the script ticks them, and client requests are sent by hand. The safety checks run after
+// every scripted step.
 import assert from 'node:assert';
 import type { ClientOutcome, Command, CoreUnsafeBug, Message } from '../core/types.js';
 import { Cluster, DEFAULT_CLUSTER, formatViolation } from './cluster.js';

@@ -1,6 +1,6 @@
 // Conversion between core values (Message, LogRecord, Snapshot, ClusterConfig) and the protobuf
 // messages of proto/traft/v1. Everything read from the wire is validated here, so the core only
-// sees well-formed values; any problem raises a WireError naming the field.
+// receives well-formed values. Any problem raises a WireError naming the field.
 import { create } from '@bufbuild/protobuf';
 import { TailBitmap } from '../core/bitmap.js';
 import type {
@@ -131,7 +131,7 @@ export function toWireBitmap(bitmap: TailBitmap): WireBitmap {
   return create(BitmapSchema, { offset: BigInt(offset), words });
 }
 
-/** A missing bitmap is the empty set, as in proto3 an unset message field means "nothing". */
+/** Decodes a bitmap; a missing one is the empty set, as an unset proto3 message field means "nothing". */
 export function fromWireBitmap(bitmap: WireBitmap | undefined, field: string): TailBitmap {
   if (bitmap === undefined) {
     return TailBitmap.empty();
@@ -284,7 +284,7 @@ export type WireRequest =
   | { method: 'installSnapshot'; request: InstallSnapshotRequest }
   | { method: 'fetchSnapshot'; request: FetchSnapshotRequest };
 
-/** A core reply message encoded for the response of the RPC it answers. */
+/** A core reply message encoded for the response of the RPC it replies to. */
 export type WireReply =
   | { method: 'elect'; reply: ElectReply }
   | { method: 'logForward'; reply: LogForwardReply }
@@ -392,7 +392,7 @@ export function toWireRequest(message: Message): WireRequest {
   }
 }
 
-/** Encodes a core reply message for the response of the RPC it answers. */
+/** Encodes a core reply message for the response of the RPC it replies to. */
 export function toWireReply(message: Message): WireReply {
   const header = toWireHeader(message);
   switch (message.type) {

@@ -197,7 +197,7 @@ function wire<T>(convert: () => T): T {
   }
 }
 
-/** A majority config over `voterIds`; every other current member stays as a learner. */
+/** Builds a majority config over `voterIds`, keeping every other current member as a learner. */
 function votersConfig(current: ClusterConfig, voterIds: number[]): ClusterConfig {
   if (voterIds.length === 0) {
     throw new InvalidRequestError('ChangeConfig needs voter_ids or a config');

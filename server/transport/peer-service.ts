@@ -1,5 +1,5 @@
-// The TRaftPeer service: each incoming request is validated, stepped into the node through the
-// driver, and answered with the reply the node produced once that reply's batch is durable.
+// The TRaftPeer service. Each incoming request is validated and stepped into the node through
+// the driver. The response carries the reply the node produced, sent once its batch is durable.
 import { create } from '@bufbuild/protobuf';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';

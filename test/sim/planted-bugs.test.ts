@@ -5,7 +5,7 @@ import { CORE_UNSAFE_BUGS } from '../../server/core/types.js';
 import { runRandomSeed } from '../../server/sim/random-run.js';
 import { formatViolation } from '../../server/sim/cluster.js';
 
-const SEEDS_MAX = Number(process.env.SIM_BUG_SEEDS ?? 60);
+const SEEDS_MAX = Number(process.env.SIM_BUG_SEEDS ?? 100);
 const STEPS = Number(process.env.SIM_BUG_STEPS ?? 3000);
 
 for (const bug of CORE_UNSAFE_BUGS) {

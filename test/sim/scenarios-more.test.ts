@@ -237,3 +237,65 @@ t.test('retry after unknown applies once', async (t) => {
   if (outcome?.status === 'ok' && outcome.result.kind === 'value') t.same(outcome.result.value, ['once'], 'exactly one append');
   t.same(s.violations, []);
 });
+
+function withoutLsn(lsn: number): (m: Message) => Message {
+  return (m) => (m.type === 'log-forward' ? { ...m, records: m.records.filter((r) => r.seq !== lsn) } : m);
+}
+
+function readValue(s: Script, id: number, key: string): unknown {
+  const request = s.read(id, key);
+  s.run(5);
+  const outcome = s.outcome(request);
+  return outcome?.status === 'ok' && outcome.result.kind === 'value' ? outcome.result.value : `no value (${JSON.stringify(outcome)})`;
+}
+
+t.test('later write on one key commits first', async (t) => {
+  const s = new Script({ nodeCount: 3, seed: 31 });
+  s.elect(0);
+  const first = s.propose(0, { kind: 'put', key: 'k', value: 1 });
+  const lsnFirst = keyLsn(s, 0, 'k');
+  s.drop(() => true); // the first put reaches no follower yet
+  const second = s.propose(0, { kind: 'put', key: 'k', value: 2 });
+  for (let r = 0; r < 6; r++) {
+    if (lsnFirst !== undefined) s.deliverEdited(() => true, withoutLsn(lsnFirst));
+    s.tick(0);
+  }
+  t.equal(s.outcome(second)?.status, 'ok', 'the later put commits and is acked first');
+  // The earlier put is superseded by the applied later one, so it is acked as linearized just before it.
+  t.equal(s.outcome(first)?.status, 'ok', 'the skipped earlier put is acked');
+  const leaderView = s.view(0);
+  t.ok(lsnFirst !== undefined && leaderView !== null && !leaderView.committed.has(lsnFirst), 'the earlier put is still uncommitted');
+  s.run(10);
+  t.equal(readValue(s, 0, 'k'), 2, 'the later write wins');
+  const cas = s.propose(0, { kind: 'cas', key: 'k', expected: 2, value: 3 });
+  s.run(5);
+  const outcome = s.outcome(cas);
+  t.same(outcome?.status === 'ok' ? outcome.result : outcome, { kind: 'cas', swapped: true, current: 2 });
+  for (const id of [1, 2]) t.same(s.cluster.nodes[id].node?.kvGet('k'), 3, `node ${id} converged`);
+  t.same(s.violations, []);
+});
+
+t.test('cas breaks override chain across leaders', async (t) => {
+  const s = new Script({ nodeCount: 3, seed: 32 });
+  s.elect(0);
+  s.propose(0, { kind: 'put', key: 'k', value: 1 });
+  s.settle();
+  const cas = s.propose(0, { kind: 'cas', key: 'k', expected: 1, value: 5 });
+  s.propose(0, { kind: 'put', key: 'k', value: 7 });
+  // Only node 1 gets the CAS and the put before the leader dies.
+  s.deliver(match('log-forward', 0, 1));
+  s.drop(() => true);
+  s.crash(0);
+  s.campaign(1);
+  s.run(20);
+  const leader = leaders(s, [1, 2])[0];
+  t.not(leader, undefined);
+  s.restart(0);
+  s.run(20);
+  const value = readValue(s, leader ?? 1, 'k');
+  t.equal(value, 7, 'the final put wins after the CAS ran on its input');
+  t.not(s.outcome(cas)?.status, 'ok', 'the deposed leader never acked the CAS');
+  const hashes = new Set([0, 1, 2].map((id) => s.view(id)?.stateHash));
+  t.equal(hashes.size, 1, 'replicas converge');
+  t.same(s.violations, []);
+});

@@ -34,3 +34,14 @@ t.test('same seed replays identically', async (t) => {
   const other = runRandomSeed({ seed: 4243, steps: 1500 });
   t.not(other.historyJson, a.historyJson, 'another seed gives another history');
 });
+
+t.test('full checks agree with gated checks', async (t) => {
+  // The default run skips checking a node whose Ready carried no state change; checking after
+  // every call must find nothing more.
+  for (let seed = 1; seed <= 5; seed++) {
+    const gated = runRandomSeed({ seed, steps: 1500 });
+    const full = runRandomSeed({ seed, steps: 1500, checkEveryStep: true });
+    t.same(full.violations, gated.violations, `seed ${seed}`);
+    t.equal(full.historyJson, gated.historyJson, `seed ${seed} runs the same schedule`);
+  }
+});

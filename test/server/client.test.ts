@@ -1,0 +1,30 @@
+// Client outcomes without a usable leader: refusals are definite failures, transport errors
+// stay unknown.
+import t from 'tap';
+import { TraftClient } from '../../server/client/client.js';
+import { freePort, TestCluster } from './cluster.js';
+
+t.test('put without a leader fails', async (t) => {
+  // Three members configured, one running: it can never win an election.
+  const cluster = await TestCluster.start({ size: 0 });
+  t.teardown(() => cluster.stop());
+  for (const id of [1, 2, 3]) {
+    await cluster.addSpec(id);
+  }
+  cluster.startNode(1);
+  const client = await TraftClient.connect([cluster.endpointOf(1)], { rpcTimeoutMs: 1500 });
+  t.teardown(() => client.close());
+  await new Promise((resolve) => setTimeout(resolve, 500));
+
+  const outcome = await client.put('k', 1);
+  t.equal(outcome.type, 'fail', 'no leader means the write was definitely not executed');
+  t.match(outcome.type === 'fail' ? outcome.reason : '', /not executed/, 'reason says it was not executed');
+});
+
+t.test('put to a dead endpoint is unknown', async (t) => {
+  const port = await freePort();
+  const client = await TraftClient.connect([`127.0.0.1:${port}`], { rpcTimeoutMs: 800 });
+  t.teardown(() => client.close());
+  const outcome = await client.put('k', 1);
+  t.equal(outcome.type, 'info', 'a transport error leaves the outcome unknown');
+});
