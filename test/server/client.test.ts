@@ -14,7 +14,8 @@ t.test('put without a leader fails', async (t) => {
   cluster.startNode(1);
   const client = await TraftClient.connect([cluster.endpointOf(1)], { rpcTimeoutMs: 1500 });
   t.teardown(() => client.close());
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  const up = await cluster.untilOk(() => client.status(cluster.endpointOf(1)));
+  t.equal(up.type, 'ok', 'node 1 is up');
 
   const outcome = await client.put('k', 1);
   t.equal(outcome.type, 'fail', 'no leader means the write was definitely not executed');
