@@ -60,7 +60,8 @@ export const DEFAULTS = {
   heartbeatMs: 50,
   tickMs: 10,
   rpcTimeoutMs: 1000,
-  groupCommitWaitMsMax: 1,
+  /** 0 starts each WAL write at the end of the event-loop turn; writes queued meanwhile share the next fsync. */
+  groupCommitWaitMsMax: 0,
   checkpointEveryApplied: 10_000,
   commitOrder: 'out-of-order',
   logLevel: 'info',

@@ -3,6 +3,8 @@
 // order the core requires: persist (and fsync) -> send -> reply to clients -> advance. Readies
 // are pipelined: while one batch waits for its fsync the next is taken and written, and the WAL's
 // group commit covers them with one fsync. Release (send, reply, advance) stays in Ready order.
+// The one exception, which the Ready contract allows: a leader's LogForward requests leave while
+// their own batch is being synced, when no Ready in flight changes the hard state.
 import assert from 'node:assert';
 import type { Logger } from 'pino';
 import { encodePersistBatch } from './core/codec.js';
@@ -23,8 +25,11 @@ import { methodOf, type PeerMethod } from './transport/convert.js';
 
 /** The durable log the driver writes each Ready's batch to (server/storage implements it). */
 export interface DurableLog {
-  /** Resolves once `batch` is durable. */
-  persist(batch: Uint8Array): Promise<void>;
+  /**
+   * Resolves once `batch` is durable. With `sync: false` the batch is written in order but starts
+   * no fsync of its own, so it may be lost in a crash.
+   */
+  persist(batch: Uint8Array, options?: { sync?: boolean }): Promise<void>;
   /** Writes a full image; everything persisted before it may be purged once it is durable. */
   checkpoint(image: Uint8Array): Promise<void>;
 }
@@ -85,6 +90,11 @@ export class Driver {
   /** Readies taken from the node and not yet released. */
   private inFlight = 0;
   private checkpointInFlight = false;
+  /**
+   * Readies in flight whose batch changes more than records and the Committed hint (hard state,
+   * Committer switch, checkpoint). While one is in flight, every message waits for durability.
+   */
+  private barriersInFlight = 0;
   /** Releases Readies one after another, in the order they were taken. */
   private releaseChain: Promise<void> = Promise.resolve();
   /** Resolves once every batch handed to the log so far is durable. */
@@ -258,15 +268,27 @@ export class Driver {
     // the earlier batches are durable, and no new Ready is taken until it is done.
     const hasCheckpoint = ready.persist.some((op) => op.type === 'checkpoint');
     this.checkpointInFlight ||= hasCheckpoint;
+    const isBarrier = ready.persist.some((op) => op.type !== 'records' && op.type !== 'committed');
+    if (isBarrier) {
+      this.barriersInFlight += 1;
+    }
     const durable = hasCheckpoint
       ? this.durableTail.then(() => this.persistWithCheckpoint(ready.persist))
       : this.persist(ready.persist, ready.mustSync);
     this.durableTail = durable.catch(() => undefined);
 
+    // LogForward requests go out in parallel with this batch's fsync (see Ready in core/types.ts):
+    // the leader counts its own copy only after advance(), and replies, votes and client
+    // completions still wait. Ready order per follower is kept, because no later Ready sends
+    // early while an earlier one holds its messages back.
+    const forwardsSent = !this.options.ackBeforeFsync && this.barriersInFlight === 0;
+    if (forwardsSent) {
+      this.sendForwards(ready);
+    }
     if (this.options.ackBeforeFsync) {
       // Planted bug: messages and replies leave before their batch is durable, so a crash
       // can lose a vote or a write that a peer or a client already saw.
-      this.release(ready, waiters);
+      this.release(ready, waiters, false);
     }
     this.releaseChain = this.releaseChain
       .then(() => durable)
@@ -275,10 +297,13 @@ export class Driver {
           return;
         }
         if (!this.options.ackBeforeFsync) {
-          this.release(ready, waiters);
+          this.release(ready, waiters, forwardsSent);
         }
         this.node.advance(ready);
         this.inFlight -= 1;
+        if (isBarrier) {
+          this.barriersInFlight -= 1;
+        }
         if (hasCheckpoint) {
           this.checkpointInFlight = false;
         }
@@ -307,14 +332,14 @@ export class Driver {
   /**
    * Writes a Ready's ops (no checkpoint among them) as one storage call, issued now so that
    * batches reach the WAL in Ready order, and resolves when they are durable. A batch that need
-   * not be synced (only the Committed hint, which is safe to lose) resolves at once, although it
-   * is still written in order.
+   * not be synced (only the Committed hint, which is safe to lose) resolves at once and starts
+   * no fsync: it is written in order with the next synced batch.
    */
   private persist(ops: PersistOp[], mustSync: boolean): Promise<void> {
     if (ops.length === 0) {
       return Promise.resolve();
     }
-    const written = this.options.log.persist(encodePersistBatch(ops));
+    const written = this.options.log.persist(encodePersistBatch(ops), { sync: mustSync });
     if (mustSync) {
       return written;
     }
@@ -340,12 +365,26 @@ export class Driver {
     }
   }
 
-  /** Sends messages, replies to peer RPCs and client requests, and publishes events. */
-  private release(ready: Ready, waiters: PendingPeerReply[]): void {
+  /** Sends the Ready's LogForward requests. */
+  private sendForwards(ready: Ready): void {
+    for (const message of ready.messages) {
+      if (message.type === 'log-forward') {
+        this.options.peers.send(message);
+      }
+    }
+  }
+
+  /**
+   * Sends messages, replies to peer RPCs and client requests, and publishes events. With
+   * `forwardsSent` the LogForward requests already left through sendForwards.
+   */
+  private release(ready: Ready, waiters: PendingPeerReply[], forwardsSent: boolean): void {
     for (const message of ready.messages) {
       const { isReply } = methodOf(message);
       if (!isReply) {
-        this.options.peers.send(message);
+        if (!(forwardsSent && message.type === 'log-forward')) {
+          this.options.peers.send(message);
+        }
         continue;
       }
       const waiter = findWaiter(waiters, message);

@@ -217,6 +217,12 @@ export type NodeEvent =
  * 3. then deliver `completions` to clients;
  * 4. then call `advance(ready)`, which tells the node the batch is durable (a leader counts
  *    itself toward a record's quorum only after this).
+ * One relaxation, as in etcd's raft: a driver MAY send the `log-forward` requests of a Ready
+ * while its batch is still being synced, provided neither this Ready nor any earlier Ready that
+ * is not yet advanced persists anything but `records` and `committed` ops. Those requests carry
+ * the leader's own records, which it does not count until advance(), and a Committed set built
+ * only from durable acks. Replies (votes, LogForward OK), completions and every other message
+ * still wait for the fsync.
  * The state machine is applied inside the core; `events` reports what happened.
  */
 export interface Ready {

@@ -14,7 +14,7 @@ import { Wal, type WalRecord } from './wal.js';
 export interface StorageOptions {
   /** WAL segment size before rollover; 64 MiB by default. */
   segmentBytesMax?: number;
-  /** How long a write waits for others to share its fsync; 1 ms by default. */
+  /** How long a write waits for others to share its fsync; 0 (the end of the event-loop turn) by default. */
   groupCommitWaitMsMax?: number;
   /** false skips every fsync (tests, and the planted `ack-before-fsync` bug). */
   fsync?: boolean;
@@ -27,7 +27,7 @@ export class StorageRecoveryError extends Error {
 }
 
 const SEGMENT_BYTES_DEFAULT = 64 * 1024 * 1024;
-const GROUP_COMMIT_WAIT_MS_DEFAULT = 1;
+const GROUP_COMMIT_WAIT_MS_DEFAULT = 0;
 
 function encodeIndex(index: number): Uint8Array {
   const bytes = new Uint8Array(8);
@@ -105,10 +105,14 @@ export class Storage {
     return image === null ? batches : [image, ...batches];
   }
 
-  /** Resolves once `batch` is durable. Batches become durable, and are recovered, in call order. */
-  persist(batch: Uint8Array): Promise<void> {
-    if (this.barrier === null) return this.wal.append(batch).then(() => undefined);
-    return this.barrier.then(() => this.wal.append(batch)).then(() => undefined);
+  /**
+   * Resolves once `batch` is durable. Batches become durable, and are recovered, in call order.
+   * A batch with `sync: false` starts no fsync of its own (see Wal.append), so use it only for
+   * data that is safe to lose in a crash.
+   */
+  persist(batch: Uint8Array, options: { sync?: boolean } = {}): Promise<void> {
+    if (this.barrier === null) return this.wal.append(batch, options).then(() => undefined);
+    return this.barrier.then(() => this.wal.append(batch, options)).then(() => undefined);
   }
 
   /**

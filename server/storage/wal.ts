@@ -6,7 +6,9 @@
 // so a run of zero bytes (a file extended but never written) is never a valid frame.
 //
 // Durability: `append` resolves only after the record is written and, with `fsync: true`,
-// fdatasync'ed. Appends queued while a write is waiting share one fdatasync (group commit).
+// fdatasync'ed. Appends queued while a write is waiting or in progress share one fdatasync
+// (group commit). An append with `sync: false` starts no write of its own: it is written in
+// order with the next synced batch, or after UNSYNCED_FLUSH_DELAY_MS at the latest.
 //
 // Recovery: a crash during a write leaves a torn record at the end of the last segment, which is
 // truncated with a warning. Torn means a short header, a short body or a bad checksum, with no
@@ -26,6 +28,8 @@ const KIND_CHECKPOINT = 1;
 export const RECORD_BYTES_MAX = 256 * 1024 * 1024;
 /** Appends flush early once this many bytes are queued, to bound memory during a slow fsync. */
 const QUEUED_BYTES_MAX = 8 * 1024 * 1024;
+/** The longest an append with `sync: false` waits in memory for a synced append to carry it. */
+const UNSYNCED_FLUSH_DELAY_MS = 50;
 const SEGMENT_NAME = /^wal-([0-9a-f]{16})\.log$/;
 
 export class WalCorruptionError extends Error {
@@ -52,7 +56,10 @@ export class WalIoError extends Error {
 export interface WalOptions {
   /** A segment is closed and a new one started once it reaches this size. */
   segmentBytesMax: number;
-  /** How long the first queued append waits for others to share its fdatasync. */
+  /**
+   * How long the first queued append waits for others to share its fdatasync. With 0 the write
+   * starts once the current event-loop turn ends, so appends issued in that turn share it.
+   */
   groupCommitWaitMsMax: number;
   /** false skips fdatasync (tests, and the planted `ack-before-fsync` bug). */
   fsync: boolean;
@@ -163,6 +170,10 @@ export class Wal {
   private queue: QueuedAppend[] = [];
   private queuedBytes = 0;
   private flushTimer: NodeJS.Timeout | null = null;
+  private flushImmediate: NodeJS.Immediate | null = null;
+  /** Queued appends that wait for a flush (sync: true); unsynced ones alone only arm `unsyncedTimer`. */
+  private queuedSynced = 0;
+  private unsyncedTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private failure: Error | null = null;
   private closed = false;
@@ -265,14 +276,19 @@ export class Wal {
     return this.lastCheckpointIndex;
   }
 
-  /** Appends a record; resolves with its index once it is durable (written, and synced if fsync). */
-  append(payload: Uint8Array): Promise<number> {
-    return this.enqueue(KIND_RECORD, payload);
+  /**
+   * Appends a record; resolves with its index once it is durable (written, and synced if fsync).
+   * With `sync: false` the record is queued in order but starts no write: it goes out with the
+   * next synced append, or within UNSYNCED_FLUSH_DELAY_MS, so only records that are safe to lose
+   * in a crash should use it.
+   */
+  append(payload: Uint8Array, options: { sync?: boolean } = {}): Promise<number> {
+    return this.enqueue(KIND_RECORD, payload, options.sync ?? true);
   }
 
   /** Appends a checkpoint marker; once it is durable, segments before it may be purged. */
   async appendCheckpoint(payload: Uint8Array): Promise<number> {
-    const index = await this.enqueue(KIND_CHECKPOINT, payload);
+    const index = await this.enqueue(KIND_CHECKPOINT, payload, true);
     if (this.lastCheckpointIndex === null || index > this.lastCheckpointIndex) this.lastCheckpointIndex = index;
     return index;
   }
@@ -307,9 +323,10 @@ export class Wal {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.flushTimer !== null) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = null;
+    this.cancelScheduledFlush();
+    if (this.unsyncedTimer !== null) {
+      clearTimeout(this.unsyncedTimer);
+      this.unsyncedTimer = null;
     }
     while (this.flushing !== null || this.queue.length > 0) {
       if (this.flushing !== null) await this.flushing;
@@ -322,7 +339,7 @@ export class Wal {
 
   // ----- writing
 
-  private enqueue(kind: number, payload: Uint8Array): Promise<number> {
+  private enqueue(kind: number, payload: Uint8Array, sync: boolean): Promise<number> {
     if (this.closed) return Promise.reject(new WalIoError(`WAL in ${this.dir} is closed`));
     if (this.failure !== null) return Promise.reject(this.failure);
     if (payload.length + 1 > RECORD_BYTES_MAX) {
@@ -334,14 +351,23 @@ export class Wal {
     return new Promise<number>((resolve, reject) => {
       this.queue.push({ index, frame, resolve, reject });
       this.queuedBytes += frame.length;
-      this.scheduleFlush();
+      if (sync) this.queuedSynced++;
+      if (sync || this.queuedBytes >= QUEUED_BYTES_MAX) this.scheduleFlush();
+      else this.scheduleUnsyncedFlush();
     });
   }
 
   private scheduleFlush(): void {
-    if (this.flushing !== null || this.flushTimer !== null) return;
+    if (this.flushing !== null || this.flushTimer !== null || this.flushImmediate !== null) return;
     if (this.queuedBytes >= QUEUED_BYTES_MAX) {
       void this.flush();
+      return;
+    }
+    if (this.options.groupCommitWaitMsMax === 0) {
+      this.flushImmediate = setImmediate(() => {
+        this.flushImmediate = null;
+        void this.flush();
+      });
       return;
     }
     this.flushTimer = setTimeout(() => {
@@ -350,11 +376,33 @@ export class Wal {
     }, this.options.groupCommitWaitMsMax);
   }
 
+  private scheduleUnsyncedFlush(): void {
+    if (this.unsyncedTimer !== null) return;
+    this.unsyncedTimer = setTimeout(() => {
+      this.unsyncedTimer = null;
+      if (this.queue.length > 0 && !this.closed) this.scheduleFlush();
+    }, UNSYNCED_FLUSH_DELAY_MS);
+  }
+
+  private cancelScheduledFlush(): void {
+    if (this.flushTimer !== null) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    if (this.flushImmediate !== null) {
+      clearImmediate(this.flushImmediate);
+      this.flushImmediate = null;
+    }
+  }
+
   /** Writes every queued frame, syncs once, then settles the batch's promises. */
   private flush(): Promise<void> {
+    // This flush takes the whole queue, so a flush still scheduled would find nothing to write.
+    this.cancelScheduledFlush();
     const batch = this.queue;
     this.queue = [];
     this.queuedBytes = 0;
+    this.queuedSynced = 0;
     const run = this.writeBatch(batch).then(
       () => {
         for (const item of batch) item.resolve(item.index);
@@ -364,11 +412,13 @@ export class Wal {
         this.logger.error({ err: error, dir: this.dir, batchSize: batch.length }, 'WAL write failed');
         for (const item of [...batch, ...this.queue]) item.reject(this.failure);
         this.queue = [];
+        this.queuedSynced = 0;
       },
     );
     this.flushing = run.finally(() => {
       this.flushing = null;
-      if (this.queue.length > 0 && !this.closed) this.scheduleFlush();
+      if (this.queuedSynced > 0 && !this.closed) this.scheduleFlush();
+      else if (this.queue.length > 0 && !this.closed) this.scheduleUnsyncedFlush();
     });
     return this.flushing;
   }

@@ -1,7 +1,8 @@
 // Conversion between core values (Message, LogRecord, Snapshot, ClusterConfig) and the protobuf
 // messages of proto/traft/v1. Everything read from the wire is validated here, so the core only
 // receives well-formed values. Any problem raises a WireError naming the field.
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { TailBitmap } from '../core/bitmap.js';
 import type {
   Ballot,
@@ -390,6 +391,55 @@ export function toWireRequest(message: Message): WireRequest {
     default:
       return assertNever(message);
   }
+}
+
+/**
+ * Encoded LogRecord messages by record. A leader sends each record to every follower and again
+ * in heartbeats, so it is encoded once. Core records are never mutated after they are built, and
+ * the WeakMap drops an entry once the core drops the record.
+ */
+const encodedRecords = new WeakMap<LogRecord, Uint8Array>();
+
+/** Field number of `records` in LogForwardRequest, read from the schema rather than repeated here. */
+const LOG_FORWARD_RECORDS_FIELD = ((): number => {
+  const field = LogForwardRequestSchema.fields.find((f) => f.localName === 'records');
+  if (field === undefined) {
+    throw new Error('LogForwardRequest has no records field; regenerate proto/gen');
+  }
+  return field.number;
+})();
+
+function encodedRecord(record: LogRecord): Uint8Array {
+  let bytes = encodedRecords.get(record);
+  if (bytes === undefined) {
+    bytes = toBinary(LogRecordSchema, toWireRecord(record));
+    encodedRecords.set(record, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * Encodes a LogForward request to protobuf bytes equal in meaning to toBinary of
+ * toWireRequest(message): the other fields first, then each record as one more occurrence of the
+ * repeated `records` field, which protobuf decoders read the same in any field order.
+ */
+export function encodeLogForwardRequest(message: Extract<Message, { type: 'log-forward' }>): Uint8Array {
+  const head = toBinary(
+    LogForwardRequestSchema,
+    create(LogForwardRequestSchema, {
+      header: toWireHeader(message),
+      ballot: toWireBallot(message.ballot),
+      base: toWireBitmap(message.base),
+      committed: toWireBitmap(message.committed),
+      floor: BigInt(message.floor),
+    }),
+  );
+  const writer = new BinaryWriter();
+  writer.raw(head);
+  for (const record of message.records) {
+    writer.tag(LOG_FORWARD_RECORDS_FIELD, WireType.LengthDelimited).bytes(encodedRecord(record));
+  }
+  return writer.finish();
 }
 
 /** Encodes a core reply message for the response of the RPC it replies to. */

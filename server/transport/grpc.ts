@@ -160,12 +160,42 @@ export function callUnary<S extends GenServiceMethods, K extends keyof S & strin
   const method = (service.method as Methods<S>)[methodName];
   const request = '$typeName' in init ? init : create(method.input, init as MessageInitShape<S[K]['input']>);
   const codec = codecFor(service, method);
-  const path = codec.path;
+  return makeUnary(client, codec, codec.serialize, request, timeoutMs) as Promise<Output<S, K>>;
+}
 
+/**
+ * Calls the unary `method` of `service` like callUnary, with the request already encoded to
+ * protobuf bytes (for callers that reuse encoded parts across calls).
+ */
+export function callUnaryEncoded<S extends GenServiceMethods, K extends keyof S & string>(
+  client: grpc.Client,
+  service: GenService<S>,
+  methodName: K,
+  requestBytes: Uint8Array,
+  timeoutMs: number,
+): Promise<Output<S, K>> {
+  const method = (service.method as Methods<S>)[methodName];
+  const codec = codecFor(service, method);
+  return makeUnary(client, codec, asBuffer, requestBytes, timeoutMs) as Promise<Output<S, K>>;
+}
+
+function asBuffer(bytes: unknown): Buffer {
+  const view = bytes as Uint8Array;
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+}
+
+function makeUnary(
+  client: grpc.Client,
+  codec: MethodCodec,
+  serialize: (message: unknown) => Buffer,
+  request: unknown,
+  timeoutMs: number,
+): Promise<unknown> {
+  const path = codec.path;
   return new Promise((resolve, reject) => {
     client.makeUnaryRequest(
       path,
-      codec.serialize,
+      serialize,
       codec.deserialize,
       request,
       new grpc.Metadata(),
@@ -175,7 +205,7 @@ export function callUnary<S extends GenServiceMethods, K extends keyof S & strin
           reject(new CallError(error.code, `${path} failed: ${error.details || error.message}`));
           return;
         }
-        resolve(response as Output<S, K>);
+        resolve(response);
       },
     );
   });

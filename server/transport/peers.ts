@@ -5,8 +5,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Message } from '../core/types.js';
 import { TRaftPeer } from '../../proto/gen/traft/v1/peer_pb.js';
-import { CallError, CHANNEL_OPTIONS, callUnary } from './grpc.js';
-import { fromWireReply, toWireRequest, WireError, type WireReply } from './convert.js';
+import { CallError, CHANNEL_OPTIONS, callUnary, callUnaryEncoded } from './grpc.js';
+import { encodeLogForwardRequest, fromWireReply, toWireRequest, WireError, type WireReply } from './convert.js';
 
 export interface PeerChannelsOptions {
   selfId: number;
@@ -51,9 +51,8 @@ export class PeerChannels {
       return;
     }
 
-    const wire = toWireRequest(message);
     channel.inFlight += 1;
-    this.call(channel, wire).then(
+    this.call(channel, message).then(
       (reply) => {
         channel.inFlight -= 1;
         if (reply) {
@@ -96,8 +95,14 @@ export class PeerChannels {
     return channel;
   }
 
-  private async call(channel: PeerChannel, wire: ReturnType<typeof toWireRequest>): Promise<WireReply | null> {
+  private async call(channel: PeerChannel, message: Message): Promise<WireReply | null> {
     const timeoutMs = this.options.rpcTimeoutMs;
+    if (message.type === 'log-forward') {
+      // The hot path: each record is encoded once and reused for every follower and every resend.
+      const response = await callUnaryEncoded(channel.client, TRaftPeer, 'logForward', encodeLogForwardRequest(message), timeoutMs);
+      return response.reply ? { method: 'logForward', reply: response.reply } : null;
+    }
+    const wire = toWireRequest(message);
     switch (wire.method) {
       case 'elect': {
         const response = await callUnary(channel.client, TRaftPeer, 'elect', wire.request, timeoutMs);
