@@ -92,9 +92,16 @@ function addStoredRunCommands(program: Command): void {
 function configureErrors(command: Command): void {
   command.exitOverride();
   command.configureOutput({
-    outputError: (message, write) => write(`traft: ${message.replace(/^error: /, '').trim()} (see traft ${command.name() === 'traft' ? '' : `${command.name()} `}--help)\n`),
+    outputError: (message, write) => write(`traft: ${message.replace(/^error: /, '').trim()} (see ${commandPath(command)} --help)\n`),
   });
   for (const sub of command.commands) configureErrors(sub);
+}
+
+/** Returns the full command line of a (sub)command, such as `traft kv put`. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let current: Command | null = command; current !== null; current = current.parent) names.unshift(current.name());
+  return names.join(' ');
 }
 
 export function buildProgram(): Command {

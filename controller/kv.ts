@@ -19,6 +19,9 @@ export interface ClientPool {
   close(): void;
 }
 
+// NOTE: a server's NOT_LEADER hint carries the leader's address from its --peers list, which is
+// the proxy from that server to the leader. A client that follows the hint sends its requests
+// through that proxy, so partitions can cut some client traffic as well as peer traffic.
 export async function connectClients(endpoints: string[], concurrency: number, seed: number, rpcTimeoutMs: number): Promise<ClientPool> {
   const count = Math.min(CLIENTS_MAX, Math.max(1, Math.ceil(concurrency / PROCESSES_PER_CLIENT)));
   const clients: TraftClient[] = [];

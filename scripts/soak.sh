@@ -37,8 +37,9 @@ while (( $(date +%s) < deadline )); do
     break
   fi
   workload="${workloads[$(( runs % ${#workloads[@]} ))]}"
-  # Stepping the fault set at a different period than the workloads covers every pair over time.
-  nemesis="${nemeses[$(( (runs / ${#workloads[@]} + runs) % ${#nemeses[@]} ))]}"
+  # The workload changes every run and the fault set every full round of workloads, so every
+  # (workload, fault set) pair comes up once every 30 runs (5 workloads x 6 fault sets).
+  nemesis="${nemeses[$(( (runs / ${#workloads[@]}) % ${#nemeses[@]} ))]}"
   run_seed=$(( seed + runs ))
   runs=$(( runs + 1 ))
 

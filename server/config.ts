@@ -154,10 +154,39 @@ function readConfigFile(path: string): ConfigFile {
   const parsed = configFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    if (issue?.code === 'unrecognized_keys' && issue.path.length === 0) {
+      throw new UsageError(`--config ${path}: ${describeUnknownKey(issue.keys[0] ?? '')}`);
+    }
     const where = issue && issue.path.length > 0 ? issue.path.join('.') : '(top level)';
     throw new UsageError(`--config ${path}: ${where} is invalid: ${issue?.message ?? 'unknown reason'}`);
   }
   return parsed.data;
+}
+
+/** Names an unknown top-level setting and the closest known one, so a typo points to its fix. */
+function describeUnknownKey(key: string): string {
+  const known = Object.keys(configFileSchema.shape);
+  const distances = known.map((name) => ({ name, distance: editDistance(key.toLowerCase(), name.toLowerCase()) }));
+  const closest = distances.reduce((best, next) => (next.distance < best.distance ? next : best));
+  // Beyond a third of the length the "closest" setting is usually unrelated, so none is suggested.
+  if (closest.distance <= Math.max(2, Math.floor(key.length / 3))) {
+    return `unknown setting ${JSON.stringify(key)}; did you mean ${JSON.stringify(closest.name)}?`;
+  }
+  return `unknown setting ${JSON.stringify(key)}; known settings are ${known.join(', ')}`;
+}
+
+/** Levenshtein distance: the number of single-character edits that turn `a` into `b`. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 function positiveInt(flag: string): (text: string) => number {
@@ -200,7 +229,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--config <file>', 'JSON file with the same settings in camelCase (zod-validated); flags override it'))
     .addOption(new Option('--admin', 'serve the admin service (state dump, hash, invariants, events, test hooks)'))
     .addOption(new Option('--unsafe <name>', `plant a known bug (requires --admin): ${UNSAFE_BUGS.join(', ')}`))
-    .addOption(new Option('--join', 'start as a learner outside the initial voters; add it with `traft kv` AddLearner'))
+    .addOption(new Option('--join', 'start as a learner outside the initial voters; a member then adds it with the AddLearner RPC of the client service'))
     .addOption(new Option('--parent-pid <pid>', 'exit when this process dies (polled every 500 ms)').argParser(positiveInt('--parent-pid')))
     .addOption(new Option('--exit-on-stdin-close', 'exit when standard input closes'))
     .addOption(new Option('--log-level <level>', 'pino log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default(DEFAULTS.logLevel))

@@ -91,7 +91,12 @@ async function openStorage(options: ServerOptions, logger: Logger): Promise<{ st
   try {
     mkdirSync(options.dataDir, { recursive: true });
   } catch (error) {
-    exitWithError(`--data-dir ${options.dataDir} cannot be created (${(error as NodeJS.ErrnoException).code}); check the path and permissions`, EXIT_USAGE);
+    const code = (error as NodeJS.ErrnoException).code;
+    // mkdir reports EEXIST for a file at the path and ENOTDIR for a file among its parents.
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      exitWithError(`--data-dir ${options.dataDir} is a file or lies under one; pass a directory path`, EXIT_USAGE);
+    }
+    exitWithError(`--data-dir ${options.dataDir} cannot be created (${code}); check the path and permissions`, EXIT_USAGE);
   }
   try {
     // With the planted bug ack-before-fsync, acknowledged batches wait in memory for the WAL's
@@ -140,7 +145,10 @@ async function main(): Promise<void> {
   try {
     port = await bindServer(server, `${options.listenHost}:${options.listenPort}`);
   } catch (error) {
-    exitWithError(`--listen ${options.listenHost}:${options.listenPort} cannot be bound: ${(error as Error).message}`, EXIT_USAGE);
+    const message = (error as Error).message;
+    // grpc-js wraps the OS error in its message, so the code is found by text.
+    const fix = message.includes('EADDRINUSE') ? 'the port is in use, so pick a free one' : 'check the host and port';
+    exitWithError(`--listen ${options.listenHost}:${options.listenPort} cannot be bound: ${message}; ${fix}`, EXIT_USAGE);
   }
   const selfAddress = `${options.listenHost}:${port}`;
 

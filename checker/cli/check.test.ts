@@ -132,10 +132,16 @@ t.test('check bad input exits 64 with one line', async (t) => {
     ['bad time limit', [malformed], { timeLimit: '-1' }, /invalid --time-limit "-1"; give a positive number of seconds/],
     ['bad initial', [malformed], { initial: '{oops' }, /invalid --initial/],
     ['bad cas-fail', [malformed], { casFail: 'maybe' }, /unknown --cas-fail "maybe"/],
-    ['consistency without list-append', [malformed], { consistency: 'serializable' }, /--consistency applies only to --model list-append/],
+    ['consistency without list-append', [malformed], { consistency: 'serializable' }, /--consistency applies only to --model list-append, not cas-register; add --model list-append or drop --consistency/],
+    ['empty file', [join(dir, 'empty.jsonl')], {}, /empty\.jsonl: contains no ops \(read as jsonl\); pass a history with at least one op/],
+    ['log without op lines', [join(dir, 'noise.log')], {}, /noise\.log: contains no Jepsen op lines/],
+    ['binary file', [join(dir, 'binary.log')], {}, /binary\.log: contains binary data, not UTF-8 text/],
     ['unsupported op', [join(dir, 'valid.jsonl')], { model: 'queue' }, /op 0: f "write" is not enqueue or dequeue for the queue model/],
   ];
   await writeFile(join(dir, 'valid.jsonl'), validOps);
+  await writeFile(join(dir, 'empty.jsonl'), '\n');
+  await writeFile(join(dir, 'noise.log'), 'INFO  jepsen.core - Run complete\n');
+  await writeFile(join(dir, 'binary.log'), Buffer.from([0x00, 0xff, 0x13, 0x37, 0xc0]));
   for (const [name, files, options, pattern] of cases) {
     const result = await run(files, options);
     t.equal(result.code, 64, `${name}: exit 64`);

@@ -153,7 +153,7 @@ function validateOptions(raw: CheckCliOptions): ValidatedOptions {
     options.timeLimitMs = seconds * 1000;
   }
   if (raw.consistency !== undefined) {
-    if (model !== 'list-append') throw new UsageError('--consistency applies only to --model list-append');
+    if (model !== 'list-append') throw new UsageError(`--consistency applies only to --model list-append, not ${model}; add --model list-append or drop --consistency`);
     if (!(CONSISTENCY_MODELS as readonly string[]).includes(raw.consistency)) {
       throw new UsageError(`unknown --consistency ${JSON.stringify(raw.consistency)}; use one of ${CONSISTENCY_MODELS.join(', ')}`);
     }
@@ -198,6 +198,7 @@ async function historyFilesIn(folder: string): Promise<string[]> {
 
 async function checkFile(path: string, options: ValidatedOptions): Promise<FileReport> {
   const history = await loadHistoryWithLines(path, options.format);
+  if (history.ops.length === 0) throw new HistoryFormatError(path, 0, emptyHistoryProblem(history.format));
   const startMs = performance.now();
   let result: CheckResult;
   let ops: number;
@@ -228,6 +229,24 @@ async function checkFile(path: string, options: ValidatedOptions): Promise<FileR
   const report: FileReport = { file: path, valid: result.valid, checkMs, ops, keys, failures, summary: result.summary };
   if (result.unknownReason !== undefined) report.unknownReason = result.unknownReason;
   return report;
+}
+
+/**
+ * Describes a file with no ops. A valid verdict on nothing would hide the usual causes: a run that
+ * recorded nothing, a truncated copy, or a log in another format whose lines were all skipped.
+ */
+function emptyHistoryProblem(format: HistoryFormat): string {
+  switch (format) {
+    case 'jepsen-log':
+      return 'contains no Jepsen op lines such as "INFO  jepsen.util - 3 :invoke :read nil"; pass a Jepsen log, or set --format to the format of the file';
+    case 'jsonl':
+    case 'edn':
+      return `contains no ops (read as ${format}); pass a history with at least one op`;
+    default: {
+      const unknownFormat: never = format;
+      return `contains no ops (unknown format ${String(unknownFormat)})`;
+    }
+  }
 }
 
 /** Formats bad input as a one-line message; returns undefined when the error is a bug to rethrow. */

@@ -61,6 +61,8 @@ function splitTopLevelForms(file: string, text: string): FormText[] {
   let mapDepth = -1;
   let formStart = -1;
   let formLine = 0;
+  // The bracket and line of every form still open, so an unclosed one can be named at the end.
+  const openers: Array<{ bracket: string; line: number }> = [];
   let i = 0;
   while (i < text.length) {
     const c = text[i]!;
@@ -99,11 +101,13 @@ function splitTopLevelForms(file: string, text: string): FormText[] {
         formLine = line;
       }
       depth += 1;
+      openers.push({ bracket: c, line });
       i += 1;
       continue;
     }
     if (c === ']' || c === ')' || c === '}') {
       depth -= 1;
+      openers.pop();
       if (depth < 0) throw new HistoryFormatError(file, line, `unbalanced "${c}"`);
       if (depth === mapDepth && formStart >= 0) {
         forms.push({ text: text.slice(formStart, i + 1), line: formLine });
@@ -114,7 +118,10 @@ function splitTopLevelForms(file: string, text: string): FormText[] {
     }
     i += 1;
   }
-  if (depth !== 0) throw new HistoryFormatError(file, line, 'unbalanced brackets at end of file; the EDN file is truncated');
+  const unclosed = openers[openers.length - 1];
+  if (unclosed !== undefined) {
+    throw new HistoryFormatError(file, unclosed.line, `"${unclosed.bracket}" is never closed; the EDN file is truncated or misses a closing bracket`);
+  }
   return forms;
 }
 

@@ -77,11 +77,34 @@ t.test('jsonl reader reports bad lines', async (t) => {
     t,
     loadHistory(await file('b.jsonl', `${good}\n\n${JSON.stringify({ ...op(1, 1, 'ok', 'read', 1), type: 'done' })}\n`)),
     3,
-    /invalid op, "type"/,
+    /invalid op: "type" is "done": Invalid option/,
   );
-  await expectFormatError(t, loadHistory(await file('c.jsonl', `${JSON.stringify({ index: 0, time: 0, type: 'invoke', f: 'read' })}\n`)), 1, /"process"/);
+  await expectFormatError(t, loadHistory(await file('c.jsonl', `${JSON.stringify({ index: 0, time: 0, type: 'invoke', f: 'read' })}\n`)), 1, /"process" is missing/);
   await expectFormatError(t, loadHistory(join(dir, 'missing.jsonl')), 0, /cannot open the file \(ENOENT\)/);
+  await expectFormatError(t, loadHistory(await file('d.json', `[${good}]\n`)), 1, /a JSON array is not JSONL/);
+  await expectFormatError(t, loadHistory(await file('e.json', `[\n ${good}\n]\n`)), 1, /a JSON array is not JSONL/);
   await expectFormatError(t, loadHistory(dir, 'jsonl'), 0, /not a regular file/);
+});
+
+t.test('binary files are rejected', async (t) => {
+  const bytes = Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x00, 0x01, 0x0a, 0x80, 0x81]);
+  const cases: Array<[string, string | undefined]> = [
+    ['x.jsonl', undefined],
+    ['x.log', undefined],
+    ['x.edn', undefined],
+    ['x.bin', undefined],
+    ['y.txt', 'jepsen-log'],
+  ];
+  for (const [name, format] of cases) {
+    const path = join(dir, name);
+    await writeFile(path, bytes);
+    await expectFormatError(t, loadHistory(path, format as never), 0, /contains binary data, not UTF-8 text/);
+  }
+  const nul = await file('nul.log', 'INFO  jepsen.util - 0\t:invoke\t:read\tnil\u0000\n');
+  await expectFormatError(t, loadHistory(nul), 0, /contains binary data/);
+  // A multi-byte character cut by the end of the sampled head is still text.
+  const cut = await file('cut.jsonl', `${JSON.stringify({ ...op(0, 1, 'invoke', 'write'), value: 'é'.repeat(3000) })}\n${JSON.stringify({ ...op(1, 1, 'ok', 'write'), value: 1 })}\n`);
+  t.equal((await loadHistory(cut)).length, 2);
 });
 
 t.test('well-formedness errors name the line', async (t) => {
@@ -163,7 +186,11 @@ t.test('edn independent tuples become keys', async (t) => {
 
 t.test('edn errors name the line', async (t) => {
   t.throws(() => parseEdnHistory('e.edn', '[{:type :invoke :f :read :process 0}\n {:type :done :f :read :process 0}]'), /e\.edn:2: unknown op type "done"/);
-  t.throws(() => parseEdnHistory('e.edn', '[{:type :invoke :f :read :process 0}\n {:type :ok :f :read'), /truncated/);
+  t.throws(() => parseEdnHistory('e.edn', '[{:type :invoke :f :read :process 0}\n {:type :ok :f :read'), /^e\.edn:2: "\{" is never closed; the EDN file is truncated/);
+  // A map missing its "}" swallows the maps after it, so the error names the line where it opens.
+  const unclosedMap = '{:process 0, :type :invoke, :f :write, :value 1\n{:process 0, :type :ok, :f :write, :value 1}\n';
+  t.throws(() => parseEdnHistory('u.edn', unclosedMap), /^u\.edn:1: "\{" is never closed/);
+  t.throws(() => parseEdnHistory('v.edn', '[{:process 0, :type :invoke, :f :read}\n'), /^v\.edn:1: "\[" is never closed/);
   t.throws(() => parseEdnHistory('e.edn', '[{:type :invoke :f :read :process 0}\n [1 2]]'), /e\.edn:2: expected an op map/);
   t.throws(() => parseEdnHistory('e.edn', '[{:type :invoke :f :read :process "x"}]'), /invalid :process "x"/);
 });

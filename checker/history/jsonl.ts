@@ -90,6 +90,9 @@ export async function* readJsonlHistory(path: string): AsyncGenerator<Op> {
 }
 
 function parseJsonlLine(path: string, lineNumber: number, text: string): Op {
+  if (text.startsWith('[')) {
+    throw new HistoryFormatError(path, lineNumber, "a JSON array is not JSONL, which has one op object per line; convert it, e.g. with jq -c '.[]' FILE");
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -100,7 +103,7 @@ function parseJsonlLine(path: string, lineNumber: number, text: string): Op {
   if (isPlainValidOp(parsed)) return parsed;
   const result = opSchema.safeParse(parsed);
   if (!result.success) {
-    throw new HistoryFormatError(path, lineNumber, `invalid op, ${describeSchemaError(result.error)}`);
+    throw new HistoryFormatError(path, lineNumber, `invalid op: ${describeSchemaError(result.error, parsed)}`);
   }
   return result.data as Op;
 }

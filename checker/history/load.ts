@@ -1,10 +1,9 @@
 // Loading a history file in any supported format, with format detection and validation.
-import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { readEdnHistory } from './edn.js';
 import { HistoryFormatError } from './errors.js';
 import { readJepsenLogHistory } from './jepsen-log.js';
-import { forEachJsonlOp, type LocatedOp } from './jsonl.js';
+import { forEachJsonlOp, openForReading, type LocatedOp } from './jsonl.js';
 import type { Op } from './types.js';
 import { validateWellFormed } from './wellformed.js';
 
@@ -21,7 +20,7 @@ export interface LoadedHistory {
   format: HistoryFormat;
 }
 
-/** Bytes read from the start of a file to guess its format. */
+/** Bytes read from the start of a file to guess its format and to tell text from binary data. */
 const SNIFF_BYTES = 4096;
 
 /**
@@ -47,28 +46,46 @@ export async function detectFormat(path: string): Promise<HistoryFormat> {
   throw new HistoryFormatError(path, 0, 'cannot tell the history format; pass --format jsonl, edn or jepsen-log');
 }
 
-async function readHead(path: string): Promise<string> {
-  let handle;
+/**
+ * Throws when the start of the file is not UTF-8 text: a NUL byte or an invalid UTF-8 sequence
+ * means binary data, which no history format allows. Without this, a Jepsen log reader would skip
+ * every binary line as noise and report an empty, valid history.
+ */
+async function rejectBinary(path: string): Promise<void> {
+  const head = await readHeadBytes(path);
+  let text = true;
   try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new HistoryFormatError(path, 0, `cannot open the file (${code}); check the path and permissions`);
+    // `stream: true` keeps a multi-byte character cut at the end of the sample from counting as invalid.
+    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
+  } catch {
+    text = false;
   }
+  if (!text || head.includes(0)) {
+    throw new HistoryFormatError(path, 0, 'contains binary data, not UTF-8 text; pass a JSONL, EDN or Jepsen log history');
+  }
+}
+
+async function readHead(path: string): Promise<string> {
+  return (await readHeadBytes(path)).toString('utf8');
+}
+
+async function readHeadBytes(path: string): Promise<Buffer> {
+  const handle = await openForReading(path);
   try {
     const buffer = Buffer.alloc(SNIFF_BYTES);
     const { bytesRead } = await handle.read(buffer, 0, SNIFF_BYTES, 0);
-    return buffer.subarray(0, bytesRead).toString('utf8');
+    return buffer.subarray(0, bytesRead);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     throw new HistoryFormatError(path, 0, `cannot read the file (${code}); pass a history file or a folder of them`);
   } finally {
-    await handle.close();
+    await handle.close().catch(() => undefined);
   }
 }
 
 /** Loads and validates a history, keeping line numbers; throws HistoryFormatError on bad input. */
 export async function loadHistoryWithLines(path: string, format?: HistoryFormat): Promise<LoadedHistory> {
+  await rejectBinary(path);
   const chosen = format ?? (await detectFormat(path));
   let located: LocatedOp[];
   switch (chosen) {

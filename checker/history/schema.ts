@@ -24,12 +24,33 @@ const opMatchesSchema: (op: Op) => SchemaOp = (op) => op;
 void schemaMatchesOp;
 void opMatchesSchema;
 
-/** Turns the first zod issue into a short phrase such as `"type": invalid option`. */
-export function describeSchemaError(error: z.ZodError): string {
+/**
+ * Turns the first zod issue into a short phrase that names the field and its value, such as
+ * `"type" is "done": Invalid option: expected one of ...`. `input` is the object that failed.
+ */
+export function describeSchemaError(error: z.ZodError, input?: unknown): string {
   const issue = error.issues[0];
   if (issue === undefined) return 'invalid op';
-  const path = issue.path.length > 0 ? `"${issue.path.join('.')}": ` : '';
-  return `${path}${issue.message}`;
+  if (issue.path.length === 0) return issue.message;
+  const field = `"${issue.path.map(String).join('.')}"`;
+  const actual = valueAt(input, issue.path);
+  if (actual === undefined) return `${field} is missing: ${issue.message}`;
+  return `${field} is ${previewValue(actual)}: ${issue.message}`;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current = input;
+  for (const step of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[step];
+  }
+  return current;
+}
+
+/** JSON text of a value, cut to a length that fits on one error line. */
+function previewValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
 }
 
 const OP_FIELDS = new Set(['index', 'time', 'process', 'type', 'f', 'key', 'value', 'error']);

@@ -77,13 +77,18 @@ function report(outcome: KvOutcome, flags: GlobalFlags, io: KvIo, printOk: (valu
       return EXIT_FAIL;
     }
     case 'info':
-      io.err(`traft kv: outcome unknown, the command may or may not have taken effect: ${outcome.reason}`);
+      io.err(`traft kv: outcome unknown, the command may or may not have taken effect: ${cleanReason(outcome.reason)}`);
       return EXIT_UNKNOWN;
     default: {
       const unexpected: never = outcome;
       throw new Error(`unexpected outcome ${JSON.stringify(unexpected)}`);
     }
   }
+}
+
+/** Drops the empty "Resolution note:" that grpc-js 1.14 appends to connection errors. */
+export function cleanReason(reason: string): string {
+  return reason.replace(/\s*Resolution note:\s*$/, '');
 }
 
 type KvAction = (client: TraftClient, flags: GlobalFlags, io: KvIo, endpoints: string[]) => Promise<number>;
@@ -141,7 +146,7 @@ export function addKvCommand(program: Command, io: KvIo = defaultIo): void {
           if (outcome.type === 'ok') {
             out.out(JSON.stringify(outcome.value));
           } else {
-            out.err(`traft kv: status of ${endpoint} unknown: ${outcome.reason}`);
+            out.err(`traft kv: status of ${endpoint} unknown: ${cleanReason(outcome.reason)}`);
             code = EXIT_UNKNOWN;
           }
         }

@@ -17,6 +17,7 @@ import { read, serveReads } from './read-index.js';
 import {
   appendRecord,
   broadcastHeartbeat,
+  broadcastReadRound,
   checkQuorum,
   flushAppends,
   handleLogForward,
@@ -287,7 +288,7 @@ export class TraftNode {
     flushAppends(core, lead);
     if (lead.readRoundRequested) {
       lead.readRoundRequested = false;
-      broadcastHeartbeat(core, lead);
+      broadcastReadRound(core, lead);
     }
   }
 

@@ -112,6 +112,19 @@ export function broadcastHeartbeat(core: NodeCore, lead: LeaderState): void {
 }
 
 /**
+ * Sends the heartbeat round a ReadIndex read needs. A synced follower gets a LogForward without
+ * records: what it lacks went out when appended, and the periodic heartbeat resends it. So a burst
+ * of reads does not resend every unacknowledged record, and the heartbeat timer keeps running.
+ */
+export function broadcastReadRound(core: NodeCore, lead: LeaderState): void {
+  for (const id of replicationTargets(core)) {
+    const follower = followerFor(core, lead, id);
+    if (follower.synced) core.send(id, logForward(core, lead, []));
+    else sendToFollower(core, lead, follower, false);
+  }
+}
+
+/**
  * Sends one LogForward to a follower. A synced follower gets the records it lacks (up to the
  * per-message maximum). An unsynced one gets a probe, or, when its Committed is known and
  * `syncNow` is set or no sync went out this tick, everything the leader holds beyond that

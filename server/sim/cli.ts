@@ -68,7 +68,8 @@ function parseArgs(argv: string[]): CliOptions {
 
 /** Turns a commander error into one line that names the bad value and the fix. */
 function usageMessage(error: CommanderError): string {
-  const message = error.message.replace(/^error: /, '');
+  // Commander ends some messages with a period, which would read badly before the added hint.
+  const message = error.message.replace(/^error: /, '').replace(/\.$/, '');
   // Our own parsers already name the value and the fix; drop commander's prefix before them.
   const ours = /is invalid\. (.*)$/.exec(message);
   if (error.code === 'commander.invalidArgument' && ours !== null) return ours[1];

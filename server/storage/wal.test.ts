@@ -91,6 +91,48 @@ t.test('wal group commit shares one fsync', async (t) => {
   await nosync.wal.close();
 });
 
+t.test('wal zero wait batches one turn', async (t) => {
+  const dir = tempDir(t);
+  const { wal } = await Wal.open(dir, { ...OPTIONS, fsync: true, groupCommitWaitMsMax: 0 });
+  await Promise.all(Array.from({ length: 50 }, (_, k) => wal.append(payload(k))));
+  t.equal(wal.stats().batchCount, 1, 'appends issued in one turn form one batch');
+  t.equal(wal.stats().fsyncCount, 1, 'one fdatasync covers them');
+
+  const first = wal.append(payload(50));
+  await new Promise((resolve) => setImmediate(resolve));
+  const during = Array.from({ length: 10 }, (_, k) => wal.append(payload(51 + k)));
+  await Promise.all([first, ...during]);
+  t.equal(wal.stats().batchCount, 3, 'appends issued during a write form the next batch');
+  t.equal(wal.stats().fsyncCount, 3, 'the next batch shares one fdatasync');
+  await wal.close();
+
+  const reopened = await Wal.open(dir, OPTIONS);
+  t.same(reopened.records.map((r) => r.index), Array.from({ length: 61 }, (_, k) => k), 'every record is recovered in order');
+  await reopened.wal.close();
+});
+
+t.test('wal unsynced append rides along', async (t) => {
+  const dir = tempDir(t);
+  const { wal } = await Wal.open(dir, { ...OPTIONS, fsync: true, groupCommitWaitMsMax: 0 });
+  const hint = wal.append(payload(0), { sync: false });
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  t.equal(wal.stats().batchCount, 0, 'an unsynced append alone starts no write at once');
+
+  const synced = wal.append(payload(1));
+  t.same(await Promise.all([hint, synced]), [0, 1], 'both resolve with their indexes');
+  t.equal(wal.stats().batchCount, 1, 'the synced append carries the unsynced one');
+  t.equal(wal.stats().fsyncCount, 1, 'one fdatasync covers both');
+
+  const late = wal.append(payload(2), { sync: false });
+  t.equal(await late, 2, 'an unsynced append alone is written after a delay');
+  t.equal(wal.stats().batchCount, 2, 'the delayed write is one batch');
+  await wal.close();
+
+  const reopened = await Wal.open(dir, OPTIONS);
+  t.same(reopened.records.map((r) => text(r.payload)), [0, 1, 2].map((k) => text(payload(k))), 'records are recovered in call order');
+  await reopened.wal.close();
+});
+
 t.test('wal segment rollover', async (t) => {
   const dir = tempDir(t);
   // Three frames fit in a segment of 100 bytes.

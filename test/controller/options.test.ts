@@ -74,6 +74,13 @@ t.test('cli exits 64 on bad arguments', { skip: existsSync(cli) ? false : 'dist/
   }
 });
 
+t.test('cli help hint names subcommand', { skip: existsSync(cli) ? false : 'dist/controller/cli.js not built' }, async (t) => {
+  // The value is missing, so the command fails before it contacts the endpoint.
+  const result = spawnSync(process.execPath, [cli, 'kv', 'put', 'k', '--endpoints', '127.0.0.1:1'], { encoding: 'utf8', timeout: 20_000 });
+  t.equal(result.status, 64);
+  t.match(result.stderr, /missing required argument 'value' \(see traft kv put --help\)/);
+});
+
 t.test('cli lists workloads and nemeses', { skip: existsSync(cli) ? false : 'dist/controller/cli.js not built' }, async (t) => {
   const workloads = spawnSync(process.execPath, [cli, 'workloads'], { encoding: 'utf8', timeout: 20_000 });
   t.equal(workloads.status, 0);

@@ -1,6 +1,7 @@
 // traft-server flag handling (in process, through parseServerOptions, and as a real process for
 // the exit code), and `traft kv` against a running node.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -62,7 +63,10 @@ t.test('config file is validated', async (t) => {
   t.throws(() => parseServerOptions(['--config', bad]), /--config .*bad.json: electionTimeoutMs is invalid/);
   const unknown = join(dir, 'unknown.json');
   writeFileSync(unknown, JSON.stringify({ id: 3, dataDir: 'x', colour: 'blue' }));
-  t.throws(() => parseServerOptions(['--config', unknown]), /unknown.json: \(top level\) is invalid/);
+  t.throws(() => parseServerOptions(['--config', unknown]), /unknown.json: unknown setting "colour"; known settings are id, listen, peers/);
+  const typo = join(dir, 'typo.json');
+  writeFileSync(typo, JSON.stringify({ id: 3, dataDir: 'x', electionTimeotMs: 300 }));
+  t.throws(() => parseServerOptions(['--config', typo]), /typo.json: unknown setting "electionTimeotMs"; did you mean "electionTimeoutMs"\?/);
   t.throws(() => parseServerOptions(['--config', join(dir, 'missing.json')]), /cannot be read \(ENOENT\)/);
 });
 
@@ -73,6 +77,36 @@ t.test('server process exits 64 on bad flags', async (t) => {
   t.same(node.stderr, ['traft-server: --unsafe no-dedup requires --admin; planted bugs are for test clusters only'], 'one line');
 });
 
+t.test('server exits 64 when data dir is a file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'traft-flags-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'plain-file');
+  writeFileSync(file, 'not a directory');
+  for (const dataDir of [file, join(file, 'below')]) {
+    const node = spawnServer(['--id', '1', '--data-dir', dataDir], { id: 1, port: 0, dataDir });
+    const exit = await within(node.exited, 10_000, 'traft-server with a file as data dir');
+    t.equal(exit.code, 64, `${dataDir}: exit code 64`);
+    t.same(node.stderr, [`traft-server: --data-dir ${dataDir} is a file or lies under one; pass a directory path`], `${dataDir}: one line`);
+  }
+});
+
+t.test('server exits 64 when port is in use', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'traft-flags-'));
+  const holder = createServer();
+  await new Promise<void>((resolveListen) => holder.listen(0, '127.0.0.1', resolveListen));
+  t.teardown(async () => {
+    await new Promise<void>((resolveClose) => holder.close(() => resolveClose()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const port = (holder.address() as AddressInfo).port;
+
+  const node = spawnServer(['--id', '1', '--listen', `127.0.0.1:${port}`, '--data-dir', join(dir, 'data')], { id: 1, port, dataDir: join(dir, 'data') });
+  const exit = await within(node.exited, 10_000, 'traft-server on a port in use');
+  t.equal(exit.code, 64, 'exit code 64');
+  t.equal(node.stderr.length, 1, 'one line');
+  t.match(node.stderr[0], /--listen 127\.0\.0\.1:\d+ cannot be bound: .*EADDRINUSE.*; the port is in use, so pick a free one$/);
+});
+
 t.test('help states units and defaults', async (t) => {
   const node = spawnServer(['--help'], { id: 0, port: 0, dataDir: '' });
   const exit = await within(node.exited, 10_000, 'traft-server --help');
@@ -81,6 +115,22 @@ t.test('help states units and defaults', async (t) => {
   t.match(help, /--election-timeout-ms <ms>.*milliseconds.*\(default: 300\)/s);
   t.match(help, /--heartbeat-ms <ms>.*milliseconds.*\(default: 50\)/s);
   t.match(help, /--unsafe <name>/);
+});
+
+t.test('traft kv unreachable endpoint exits 2', async (t) => {
+  // A port that was free a moment ago, so the connection is refused.
+  const server = createServer();
+  await new Promise<void>((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+
+  const err: string[] = [];
+  const io = { out: () => undefined, err: (line: string) => err.push(line) };
+  const code = await runKv(['--endpoints', `127.0.0.1:${port}`, '--timeout-ms', '1000', 'get', 'k'], io);
+  t.equal(code, 2, 'unknown outcome');
+  t.equal(err.length, 1, 'one line');
+  t.match(err[0], /^traft kv: outcome unknown/);
+  t.notMatch(err[0], /Resolution note:\s*$/, 'no empty grpc-js note at the end');
 });
 
 t.test('traft kv put and get', async (t) => {

@@ -23,6 +23,7 @@ const badFlags: [string, string[], RegExp][] = [
   ['bad nodes', ['--seeds', '1', '--nodes', '9'], /invalid --nodes "9"; use an integer from 3 to 7/],
   ['unknown bug', ['--seeds', '1', '--unsafe', 'nope'], /unknown planted bug "nope"/],
   ['unknown flag', ['--seeds', '1', '--bogus'], /unknown option/],
+  ['extra argument', ['--seeds', '1', 'extra'], /too many arguments\. Expected 0 arguments but got 1; run with --help/],
 ];
 
 for (const [name, argv, pattern] of badFlags) {
