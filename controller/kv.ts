@@ -1,7 +1,8 @@
 // The bench's use of the server's client library: connecting a few shared clients, waiting until
 // the cluster commits writes, and asking which node leads (for leader-targeted faults).
 import { TraftClient } from '../server/client/client.js';
-import type { KvClient } from '../workloads/types.js';
+import type { JsonValue, MicroOp } from '../server/core/types.js';
+import type { KvClient, KvOutcome } from '../workloads/types.js';
 import { ClusterError } from './errors.js';
 
 /**
@@ -14,9 +15,79 @@ const CLIENTS_MAX = 8;
 const READY_KEY = 'traft:ready';
 
 export interface ClientPool {
-  /** TraftClient satisfies the workloads' KvClient interface. */
+  /** Clients that follow NOT_LEADER redirects; TraftClient satisfies the workloads' KvClient interface. */
   clients: TraftClient[];
+  /** One client per node that never leaves its node, so a stale leader or a candidate gets ops too. */
+  pinned: PinnedClient[];
   close(): void;
+}
+
+/** The part of a NOT_LEADER outcome's reason that the client library writes for a refused call. */
+const NOT_EXECUTED_PREFIX = 'not executed';
+
+/**
+ * A client that sends every call to one node only, with a single attempt. The client library
+ * remembers the leader a NOT_LEADER reply names, so after such a reply the pinned client opens a
+ * fresh library client for its node instead of following the redirect. A call the node refuses is
+ * recorded as fail (not executed); a call that may have reached it is info.
+ */
+export class PinnedClient implements KvClient {
+  private client: TraftClient;
+  private generation = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly endpoint: string,
+    private readonly clientIdBase: string,
+    private readonly rpcTimeoutMs: number,
+    first: TraftClient,
+  ) {
+    this.client = first;
+  }
+
+  static async connect(endpoint: string, clientIdBase: string, rpcTimeoutMs: number): Promise<PinnedClient> {
+    return new PinnedClient(endpoint, clientIdBase, rpcTimeoutMs, await PinnedClient.open(endpoint, `${clientIdBase}-0`, rpcTimeoutMs));
+  }
+
+  private static open(endpoint: string, clientId: string, rpcTimeoutMs: number): Promise<TraftClient> {
+    return TraftClient.connect([endpoint], { clientId, rpcTimeoutMs, attemptsMax: 1 });
+  }
+
+  get(key: string): Promise<KvOutcome> {
+    return this.call((client) => client.get(key));
+  }
+  put(key: string, value: JsonValue): Promise<KvOutcome> {
+    return this.call((client) => client.put(key, value));
+  }
+  cas(key: string, expected: JsonValue, value: JsonValue): Promise<KvOutcome> {
+    return this.call((client) => client.cas(key, expected, value));
+  }
+  append(key: string, value: JsonValue): Promise<KvOutcome> {
+    return this.call((client) => client.append(key, value));
+  }
+  incr(key: string, delta: number): Promise<KvOutcome> {
+    return this.call((client) => client.incr(key, delta));
+  }
+  txn(ops: MicroOp[]): Promise<KvOutcome> {
+    return this.call((client) => client.txn(ops));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.client.close();
+  }
+
+  private async call(send: (client: TraftClient) => Promise<KvOutcome>): Promise<KvOutcome> {
+    const client = this.client;
+    const outcome = await send(client);
+    if (outcome.type === 'fail' && outcome.reason.startsWith(NOT_EXECUTED_PREFIX) && !this.closed && this.client === client) {
+      // A new client id per generation: a fresh library client restarts its seq at 1.
+      this.generation += 1;
+      this.client = await PinnedClient.open(this.endpoint, `${this.clientIdBase}-${this.generation}`, this.rpcTimeoutMs);
+      client.close();
+    }
+    return outcome;
+  }
 }
 
 // NOTE: a server's NOT_LEADER hint carries the leader's address from its --peers list, which is
@@ -30,10 +101,13 @@ export async function connectClients(endpoints: string[], concurrency: number, s
     const rotated = [...endpoints.slice(i % endpoints.length), ...endpoints.slice(0, i % endpoints.length)];
     clients.push(await TraftClient.connect(rotated, { clientId: `traft-${seed}-${process.pid}-${i}`, rpcTimeoutMs }));
   }
+  const pinned = await Promise.all(endpoints.map((endpoint, i) => PinnedClient.connect(endpoint, `traft-${seed}-${process.pid}-pinned-${i}`, rpcTimeoutMs)));
   return {
     clients,
+    pinned,
     close: () => {
       for (const client of clients) client.close();
+      for (const client of pinned) client.close();
     },
   };
 }

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Cluster } from './cluster.js';
 import type { Generator } from './generator.js';
 import { PARTITION_SHAPES, planPartition, type PartitionPlan, type PartitionShape } from './partition.js';
+import { Random } from './random.js';
 import type { HistoryRecorder } from './recorder.js';
 
 export const NEMESIS_FAMILIES = ['kill', 'pause', 'partition'] as const;
@@ -23,10 +24,18 @@ export type TargetMode = (typeof TARGET_MODES)[number];
 
 /**
  * Draw weights of the target modes and partition shapes. Faults that hit the leader force an
- * election while writes are in flight, so they are drawn more often than the other targets.
+ * election while writes are in flight, so they are drawn more often than the other targets. A
+ * kill of a majority or of every node at once is what loses acknowledged writes that were not yet
+ * durable, so kills draw those modes more often than pauses do.
  */
-const TARGET_MODE_WEIGHTS: Record<TargetMode, number> = { one: 2, minority: 2, majority: 1, all: 1, leader: 4 };
-const SHAPE_WEIGHTS: Record<PartitionShape, number> = { halves: 2, one: 1, leader: 3, 'majorities-ring': 1, bridge: 1, 'one-way': 2 };
+const PAUSE_MODE_WEIGHTS: Record<TargetMode, number> = { one: 2, minority: 2, majority: 1, all: 1, leader: 4 };
+const KILL_MODE_WEIGHTS: Record<TargetMode, number> = { one: 1, minority: 1, majority: 2, all: 5, leader: 2 };
+/** Isolating one follower (`one`) makes it campaign again and again; `flaky` loses peer messages. */
+const SHAPE_WEIGHTS: Record<PartitionShape, number> = { halves: 2, one: 2, leader: 3, 'majorities-ring': 1, bridge: 1, 'one-way': 2, flaky: 3 };
+
+/** While a flaky partition is active, one random link loses its connections every this many ms. */
+const FLAKY_DROP_GAP_MS_MIN = 20;
+const FLAKY_DROP_GAP_MS_MAX = 200;
 
 function pickWeighted<T extends string>(random: { float(): number }, choices: readonly T[], weights: Record<T, number>): T {
   const total = choices.reduce((sum, choice) => sum + weights[choice], 0);
@@ -42,7 +51,8 @@ export type NemesisOp =
   /** `order` is every node in a seeded order; the targets are its first k nodes, or the leader. */
   | { kind: 'kill'; mode: TargetMode; order: number[] }
   | { kind: 'pause'; mode: TargetMode; order: number[] }
-  | { kind: 'partition'; shape: PartitionShape; order: number[]; inbound: boolean }
+  /** `dropSeed` seeds the choice of links a flaky partition drops. */
+  | { kind: 'partition'; shape: PartitionShape; order: number[]; inbound: boolean; dropSeed: number }
   /** Ends the active fault. */
   | { kind: 'heal' };
 
@@ -78,13 +88,13 @@ function drawFault(random: { pick<T>(items: readonly T[]): T; shuffled<T>(items:
   const order = random.shuffled(nodeIds);
   switch (family) {
     case 'kill':
-      return { kind: 'kill', mode: pickWeighted(random, TARGET_MODES, TARGET_MODE_WEIGHTS), order };
+      return { kind: 'kill', mode: pickWeighted(random, TARGET_MODES, KILL_MODE_WEIGHTS), order };
     case 'pause':
-      return { kind: 'pause', mode: pickWeighted(random, TARGET_MODES, TARGET_MODE_WEIGHTS), order };
+      return { kind: 'pause', mode: pickWeighted(random, TARGET_MODES, PAUSE_MODE_WEIGHTS), order };
     case 'partition': {
       // A ring over 3 nodes is complete, so it would cut nothing.
       const shapes = nodeIds.length <= 3 ? PARTITION_SHAPES.filter((shape) => shape !== 'majorities-ring') : PARTITION_SHAPES;
-      return { kind: 'partition', shape: pickWeighted(random, shapes, SHAPE_WEIGHTS), order, inbound: random.int(2) === 0 };
+      return { kind: 'partition', shape: pickWeighted(random, shapes, SHAPE_WEIGHTS), order, inbound: random.int(2) === 0, dropSeed: random.int(2 ** 31) };
     }
     default:
       return assertNeverFamily(family);
@@ -122,6 +132,7 @@ export class Nemesis {
   private readonly killed = new Set<number>();
   private readonly paused = new Set<number>();
   private partition: PartitionPlan | undefined;
+  private flakyTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly cluster: Cluster,
@@ -159,8 +170,10 @@ export class Nemesis {
         const plan = planPartition(op.shape, op.order, leader, op.inbound);
         const targets = [...new Set(plan.cuts.flat())].sort((a, b) => a - b);
         await this.record('partition', { targets, shape: plan.shape, cuts: plan.cuts, groups: plan.groups }, async () => {
+          this.stopFlaky();
           this.cluster.mesh.apply(plan.cuts);
           this.partition = plan;
+          if (plan.shape === 'flaky') this.startFlaky(new Random(op.dropSeed));
         });
         return;
       }
@@ -177,6 +190,7 @@ export class Nemesis {
     if (this.partition !== undefined) {
       const targets = [...new Set(this.partition.cuts.flat())].sort((a, b) => a - b);
       await this.record('heal', { targets, shape: this.partition.shape }, async () => {
+        this.stopFlaky();
         this.cluster.mesh.healAll();
         this.partition = undefined;
       });
@@ -195,6 +209,23 @@ export class Nemesis {
         this.killed.clear();
       });
     }
+  }
+
+  /** Drops the connections of one random link after each random gap until stopFlaky(). */
+  private startFlaky(random: Random): void {
+    const links = this.cluster.mesh.linkList();
+    const dropNext = (): void => {
+      const [from, to] = random.pick(links);
+      const dropped = this.cluster.mesh.dropConnections(from, to);
+      this.log.debug({ from, to, dropped }, 'flaky link dropped its connections');
+      this.flakyTimer = setTimeout(dropNext, random.intBetween(FLAKY_DROP_GAP_MS_MIN, FLAKY_DROP_GAP_MS_MAX)).unref();
+    };
+    this.flakyTimer = setTimeout(dropNext, random.intBetween(FLAKY_DROP_GAP_MS_MIN, FLAKY_DROP_GAP_MS_MAX)).unref();
+  }
+
+  private stopFlaky(): void {
+    clearTimeout(this.flakyTimer);
+    this.flakyTimer = undefined;
   }
 
   private async record(f: string, value: Record<string, unknown>, action: () => Promise<void>): Promise<void> {

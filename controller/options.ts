@@ -60,7 +60,7 @@ export const RUN_DEFAULTS = {
   concurrency: '10n',
   rate: '500',
   nemesis: 'all',
-  nemesisInterval: '3',
+  nemesisInterval: '2',
   store: './store',
   recoveryTime: '5',
   checkTimeLimit: '120',

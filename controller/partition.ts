@@ -2,7 +2,7 @@
 // passes the nodes already shuffled by the run's seed, so the same seed cuts the same links.
 import assert from 'node:assert/strict';
 
-export const PARTITION_SHAPES = ['halves', 'one', 'leader', 'majorities-ring', 'bridge', 'one-way'] as const;
+export const PARTITION_SHAPES = ['halves', 'one', 'leader', 'majorities-ring', 'bridge', 'one-way', 'flaky'] as const;
 export type PartitionShape = (typeof PARTITION_SHAPES)[number];
 
 export const PARTITION_SHAPE_DESCRIPTIONS: Record<PartitionShape, string> = {
@@ -12,6 +12,7 @@ export const PARTITION_SHAPE_DESCRIPTIONS: Record<PartitionShape, string> = {
   'majorities-ring': 'every node sees a majority, but no two nodes see the same majority',
   bridge: 'two halves joined only through one bridge node',
   'one-way': "one node's outbound (or inbound) links cut, the other direction intact",
+  flaky: 'no link cut, but open peer connections are dropped at random, losing the messages in flight',
 };
 
 export type Link = [from: number, to: number];
@@ -76,6 +77,9 @@ export function planPartition(shape: PartitionShape, order: readonly number[], l
       const cuts: Link[] = others.map((other) => (inbound ? [other, node] : [node, other]));
       return { shape, cuts, groups: [[node], others] };
     }
+    case 'flaky':
+      // The proxy mesh drops connections while this plan is active; no link stays cut.
+      return { shape, cuts: [], groups: [[...order]] };
     default:
       return assertNeverShape(shape);
   }

@@ -48,6 +48,14 @@ export class LinkProxy {
     this.cut = false;
   }
 
+  /** Drops the open connections but accepts new ones: the messages in flight are lost. */
+  dropConnections(): number {
+    const dropped = this.sockets.size;
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    return dropped;
+  }
+
   async close(): Promise<void> {
     this.cutLink();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -120,6 +128,16 @@ export class ProxyMesh {
 
   healAll(): void {
     for (const proxy of this.links.values()) proxy.heal();
+  }
+
+  /** Every directed link as [from, to], in a stable order. */
+  linkList(): [number, number][] {
+    return [...this.links.values()].map((proxy) => [proxy.from, proxy.to]);
+  }
+
+  /** Drops the open connections of one link without cutting it; returns how many sockets closed. */
+  dropConnections(from: number, to: number): number {
+    return this.link(from, to).dropConnections();
   }
 
   cutLinks(): [number, number][] {

@@ -213,7 +213,8 @@ async function runPhases(options: RunOptions, context: PhaseContext): Promise<{ 
         {
           generator: timeLimit(limitNs, rate(options.rateOpsPerS, instance.generator)),
           workload: instance,
-          clients: pool.clients,
+          // Pinned clients send some ops to every node, so a deposed leader or a candidate gets them.
+          clients: [...pool.clients, ...pool.pinned],
           concurrency: options.concurrency,
           recorder,
           random: clientRandom,

@@ -113,8 +113,9 @@ export function broadcastHeartbeat(core: NodeCore, lead: LeaderState): void {
 
 /**
  * Sends the heartbeat round a ReadIndex read needs. A synced follower gets a LogForward without
- * records: what it lacks went out when appended, and the periodic heartbeat resends it. So a burst
- * of reads does not resend every unacknowledged record, and the heartbeat timer keeps running.
+ * records, because what it lacks went out when appended and the periodic heartbeat resends it.
+ * So a burst of reads does not resend every unacknowledged record, and the heartbeat timer keeps
+ * running.
  */
 export function broadcastReadRound(core: NodeCore, lead: LeaderState): void {
   for (const id of replicationTargets(core)) {
