@@ -24,6 +24,16 @@ export interface ClientPool {
 
 /** The part of a NOT_LEADER outcome's reason that the client library writes for a refused call. */
 const NOT_EXECUTED_PREFIX = 'not executed';
+/**
+ * The message of grpc-js's pick-first load balancer when no connection is ready: the call fails
+ * before it is sent. The client library still reports such a call as uncertain (info).
+ */
+const NEVER_SENT_MARKER = 'No connection established';
+/**
+ * After a call to a node that is down or stopped, a pinned client waits this long before it
+ * returns, so its thread does not fill the history with calls to a dead node.
+ */
+const PINNED_DOWN_PAUSE_MS = 500;
 
 /**
  * A client that sends every call to one node only, with a single attempt. The client library
@@ -80,6 +90,12 @@ export class PinnedClient implements KvClient {
   private async call(send: (client: TraftClient) => Promise<KvOutcome>): Promise<KvOutcome> {
     const client = this.client;
     const outcome = await send(client);
+    if (outcome.type === 'info') {
+      await new Promise((resolve) => setTimeout(resolve, PINNED_DOWN_PAUSE_MS));
+      // With one attempt, a call that never found a connection cannot have reached the node.
+      if (outcome.reason.includes(NEVER_SENT_MARKER)) return { type: 'fail', reason: `not sent: ${outcome.reason}` };
+      return outcome;
+    }
     if (outcome.type === 'fail' && outcome.reason.startsWith(NOT_EXECUTED_PREFIX) && !this.closed && this.client === client) {
       // A new client id per generation: a fresh library client restarts its seq at 1.
       this.generation += 1;

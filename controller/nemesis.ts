@@ -29,7 +29,7 @@ export type TargetMode = (typeof TARGET_MODES)[number];
  * durable, so kills draw those modes more often than pauses do.
  */
 const PAUSE_MODE_WEIGHTS: Record<TargetMode, number> = { one: 2, minority: 2, majority: 1, all: 1, leader: 4 };
-const KILL_MODE_WEIGHTS: Record<TargetMode, number> = { one: 1, minority: 1, majority: 2, all: 5, leader: 2 };
+const KILL_MODE_WEIGHTS: Record<TargetMode, number> = { one: 1, minority: 1, majority: 2, all: 8, leader: 2 };
 /** Isolating one follower (`one`) makes it campaign again and again; `flaky` loses peer messages. */
 const SHAPE_WEIGHTS: Record<PartitionShape, number> = { halves: 2, one: 2, leader: 3, 'majorities-ring': 1, bridge: 1, 'one-way': 2, flaky: 3 };
 

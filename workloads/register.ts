@@ -2,7 +2,11 @@
 //
 // History encoding: f read|write|cas, `key` a string. A read's value is the value read or null for an
 // absent key (null on invoke). A write's value is the value written. A cas value is [expected, new].
-// A cas is recorded as `fail` only when the server executed it and the comparison failed.
+// A cas is recorded as `fail` with error `cas-mismatch` when the server executed it and the
+// comparison failed, and as `fail` with the refusal as its error when it was never executed (for
+// example NOT_LEADER); the check drops the second kind, which the cas-register model would read as
+// a failed comparison.
+import type { Op } from '../checker/history/types.js';
 import { checkLinearizable } from '../checker/linearizable/index.js';
 import { fixed, fromFunction, type Generator } from '../controller/generator.js';
 import { clientOps, completionForFailedRead, completionForFailure, type Completion, type KvClient, type Workload, type WorkloadOp, type WorkloadParams } from './types.js';
@@ -98,17 +102,47 @@ async function invokeRegister(client: KvClient, op: WorkloadOp): Promise<Complet
     case 'cas': {
       const [expected, next] = op.value as [number | null, number];
       const outcome = await client.cas(key, expected, next);
-      if (outcome.type === 'fail' && outcome.reason === 'cas-mismatch') return { type: 'fail', value: op.value, error: 'cas-mismatch' };
-      // The checker reads a failed cas as "the comparison failed". A cas that never reached the
-      // state machine shows no such thing, so it is recorded as unknown instead.
+      if (outcome.type === 'fail' && outcome.reason === CAS_MISMATCH) return { type: 'fail', value: op.value, error: CAS_MISMATCH };
+      // A cas that was refused or never sent did not run; the check drops it before the model
+      // sees it. Any other failed cas may have reached the state machine, so it is unknown.
+      if (outcome.type === 'fail' && UNEXECUTED_PREFIXES.some((prefix) => outcome.reason.startsWith(prefix))) {
+        return { type: 'fail', value: op.value, error: outcome.reason };
+      }
       if (outcome.type === 'fail') return { type: 'info', value: op.value, error: outcome.reason };
       if (outcome.type !== 'ok') return { ...completionForFailure(outcome), value: op.value };
-      if (outcome.result?.kind === 'cas' && !outcome.result.swapped) return { type: 'fail', value: op.value, error: 'cas-mismatch' };
+      if (outcome.result?.kind === 'cas' && !outcome.result.swapped) return { type: 'fail', value: op.value, error: CAS_MISMATCH };
       return { type: 'ok', value: op.value };
     }
     default:
       throw new Error(`register workload has no op ${op.f}`);
   }
+}
+
+/** The error of a cas that ran and found another value; every other failed cas never ran. */
+const CAS_MISMATCH = 'cas-mismatch';
+/** Reasons of calls that certainly did not run: every attempt refused, or no connection at all. */
+const UNEXECUTED_PREFIXES = ['not executed', 'not sent'];
+
+/**
+ * Drops each cas that failed without running (its invoke and its completion). The cas-register
+ * model reads a failed cas as "the comparison failed", which such a cas does not show, and an op
+ * that did not happen constrains nothing.
+ */
+export function withoutUnexecutedCas(ops: readonly Op[]): Op[] {
+  const openInvoke = new Map<Op['process'], number>();
+  const dropped = new Set<number>();
+  ops.forEach((op, position) => {
+    if (op.type === 'invoke') {
+      openInvoke.set(op.process, position);
+      return;
+    }
+    const invokePosition = openInvoke.get(op.process);
+    openInvoke.delete(op.process);
+    if (op.f !== 'cas' || op.type !== 'fail' || op.error === CAS_MISMATCH || invokePosition === undefined) return;
+    dropped.add(invokePosition);
+    dropped.add(position);
+  });
+  return ops.filter((_, position) => !dropped.has(position));
 }
 
 export const registerWorkload: Workload = {
@@ -128,7 +162,7 @@ export const registerWorkload: Workload = {
     };
   },
   async check(ops, options) {
-    const result = await checkLinearizable(clientOps(ops), {
+    const result = await checkLinearizable(withoutUnexecutedCas(clientOps(ops)), {
       model: 'cas-register',
       initial: null,
       casFail: 'informative',
