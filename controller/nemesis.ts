@@ -24,12 +24,12 @@ export type TargetMode = (typeof TARGET_MODES)[number];
 
 /**
  * Draw weights of the target modes and partition shapes. Faults that hit the leader force an
- * election while writes are in flight, so they are drawn more often than the other targets. A
- * kill of a majority or of every node at once is what loses acknowledged writes that were not yet
- * durable, so kills draw those modes more often than pauses do.
+ * election while writes are in flight, so they are drawn more often than the other targets. Kills
+ * favour two modes: every node at once, which loses acknowledged writes that were not yet durable,
+ * and the leader, whose clients then retry their writes against the next leader.
  */
 const PAUSE_MODE_WEIGHTS: Record<TargetMode, number> = { one: 2, minority: 2, majority: 1, all: 1, leader: 4 };
-const KILL_MODE_WEIGHTS: Record<TargetMode, number> = { one: 1, minority: 1, majority: 2, all: 8, leader: 2 };
+const KILL_MODE_WEIGHTS: Record<TargetMode, number> = { one: 1, minority: 1, majority: 2, all: 5, leader: 5 };
 /** Isolating one follower (`one`) makes it campaign again and again; `flaky` loses peer messages. */
 const SHAPE_WEIGHTS: Record<PartitionShape, number> = { halves: 2, one: 2, leader: 3, 'majorities-ring': 1, bridge: 1, 'one-way': 2, flaky: 3 };
 
