@@ -51,7 +51,7 @@ for (const { name, workload, patch, message } of badCases) {
 t.test('replay command round-trips', async (t) => {
   const options = parseRunOptions('bank', { ...defaults, nodes: '3', seed: '17', nemesis: 'kill,partition', unsafe: 'no-dedup', rate: '0' }, () => 1);
   const command = replayCommand(options);
-  t.equal(command, 'traft run bank --nodes 3 --time-limit 60 --concurrency 10n --rate 0 --nemesis kill,partition --nemesis-interval 3 --seed 17 --unsafe no-dedup');
+  t.equal(command, 'traft run bank --nodes 3 --time-limit 60 --concurrency 10n --rate 0 --nemesis kill,partition --nemesis-interval 2 --seed 17 --unsafe no-dedup');
 });
 
 const cli = path.resolve(import.meta.dirname, '../../dist/controller/cli.js');
