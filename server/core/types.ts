@@ -72,8 +72,8 @@ export interface ClientTag {
   clientId: string;
   seq: number;
   /**
-   * Optional: every seq of this client at or below it has been answered and will never be retried,
-   * so replicas drop those dedup entries when this record applies.
+   * Optional watermark: the client received a reply for every seq at or below it and will not
+   * retry them, so replicas drop those dedup entries when this record applies.
    */
   ackedThrough?: number;
 }
@@ -108,7 +108,7 @@ export interface DedupEntry {
   result: CommandResult;
 }
 
-/** What a leader ships to a follower that lacks purged positions, and what a checkpoint holds. */
+/** The state image a leader sends to a follower that lacks purged positions; checkpoints store it too. */
 export interface Snapshot {
   /** Purge floor S: every position below it is applied and committed. */
   floor: number;
@@ -119,7 +119,7 @@ export interface Snapshot {
   configLsn: number;
   kv: [string, JsonValue][];
   dedup: DedupEntry[];
-  /** Every record the sender holds at lsns >= floor. */
+  /** Every record the sender stores at lsns >= floor. */
   records: LogRecord[];
 }
 
