@@ -7,7 +7,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
 import { ClusterError } from './errors.js';
-import { LOOPBACK, ProxyMesh } from './proxy.js';
+import { CLIENTS_ID, LOOPBACK, ProxyMesh } from './proxy.js';
 
 export interface ClusterOptions {
   nodeCount: number;
@@ -22,6 +22,17 @@ export interface ClusterOptions {
   seed: number;
   /** A planted bug to enable on every node. */
   unsafe?: string;
+  /**
+   * Wire peers through the proxy mesh (the default), so network faults can cut their links. A run
+   * that injects no network fault passes false: peers then connect directly, which spares the
+   * controller relaying every peer message.
+   */
+  peerProxies?: boolean;
+  /**
+   * Send the bench's client traffic through a proxy per node, so network faults can drop client
+   * connections with requests in flight, and the clients retry them.
+   */
+  clientProxies?: boolean;
   log: Logger;
 }
 
@@ -81,7 +92,7 @@ export class Cluster {
     const ports = new Map<number, number>();
     for (let id = 1; id <= options.nodeCount; id += 1) ports.set(id, await freePort());
 
-    const mesh = await ProxyMesh.start(ports, options.log.child({ component: 'proxy' }));
+    const mesh = await ProxyMesh.start(ports, options.log.child({ component: 'proxy' }), options.clientProxies === true);
     const cluster = new Cluster(options, mesh);
     for (const [id, port] of ports) {
       const nodeDir = path.join(options.runDir, 'nodes', String(id));
@@ -106,8 +117,12 @@ export class Cluster {
     return [...this.nodes.values()].map((node) => node.info);
   }
 
-  /** Client endpoints: the servers' own addresses, not the proxies, so client traffic is never cut. */
+  /**
+   * Client endpoints: the client links of the proxy mesh when it has them, else the servers' own
+   * addresses. Partitions never cut client links, so clients can always reach every node.
+   */
   get endpoints(): string[] {
+    if (this.mesh.hasClientLinks) return this.nodeIds.map((id) => this.mesh.addressFor(CLIENTS_ID, id));
     return this.nodeInfos.map((info) => info.listen);
   }
 
@@ -185,7 +200,7 @@ export class Cluster {
     const node = this.node(id);
     const peers = this.nodeIds
       .filter((peer) => peer !== id)
-      .map((peer) => `${peer}=${this.mesh.addressFor(id, peer)}`)
+      .map((peer) => `${peer}=${this.options.peerProxies === false ? this.endpointOf(peer) : this.mesh.addressFor(id, peer)}`)
       .join(',');
     const args = [
       this.options.serverPath,

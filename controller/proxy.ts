@@ -1,11 +1,15 @@
 // The proxy mesh: one TCP proxy per directed node pair, owned by the controller, so network faults
 // need no root. Node i reaches node j only through proxy(i→j); cutting that link destroys its open
-// connections and resets new ones until it is healed. Proxies listen on and connect to 127.0.0.1 only.
+// connections and resets new ones until it is healed. Optionally the bench's clients reach each
+// node through a client link too, whose connections network faults drop but never cut. Proxies
+// listen on and connect to 127.0.0.1 only.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { Logger } from 'pino';
 
 export const LOOPBACK = '127.0.0.1';
+/** The `from` id of a client link: the bench's clients, which no node id equals. */
+export const CLIENTS_ID = 0;
 
 /** A forwarding proxy for one direction of one node pair. */
 export class LinkProxy {
@@ -78,6 +82,8 @@ export class LinkProxy {
     client.on('error', closeBoth);
     upstream.on('error', (error: NodeJS.ErrnoException) => {
       this.log.debug({ code: error.code }, 'upstream connection failed');
+      // A refused upstream (the node is down) resets the caller, as a direct connection would be.
+      if (error.code === 'ECONNREFUSED') client.resetAndDestroy();
       closeBoth();
     });
     client.on('close', closeBoth);
@@ -94,16 +100,23 @@ export class LinkProxy {
 export class ProxyMesh {
   private constructor(private readonly links: Map<string, LinkProxy>) {}
 
-  /** Starts a proxy for every ordered pair; `listenPorts` maps a node id to the port it serves peers on. */
-  static async start(listenPorts: ReadonlyMap<number, number>, log: Logger): Promise<ProxyMesh> {
+  /**
+   * Starts a proxy for every ordered pair, and with `clientLinks` one from the clients to each
+   * node. `listenPorts` maps a node id to the port it serves peers and clients on.
+   */
+  static async start(listenPorts: ReadonlyMap<number, number>, log: Logger, clientLinks = false): Promise<ProxyMesh> {
     const links = new Map<string, LinkProxy>();
     const mesh = new ProxyMesh(links);
     try {
       for (const from of listenPorts.keys()) {
+        assert(from !== CLIENTS_ID, `node id ${CLIENTS_ID} is reserved for the clients' links`);
         for (const [to, port] of listenPorts) {
           if (from === to) continue;
           links.set(linkKey(from, to), await LinkProxy.listen(from, to, port, log));
         }
+      }
+      if (clientLinks) {
+        for (const [to, port] of listenPorts) links.set(linkKey(CLIENTS_ID, to), await LinkProxy.listen(CLIENTS_ID, to, port, log));
       }
     } catch (error) {
       await mesh.close();
@@ -112,9 +125,13 @@ export class ProxyMesh {
     return mesh;
   }
 
-  /** The address node `from` uses to reach node `to`. */
+  /** The address node `from` (or CLIENTS_ID) uses to reach node `to`. */
   addressFor(from: number, to: number): string {
     return `${LOOPBACK}:${this.link(from, to).port}`;
+  }
+
+  get hasClientLinks(): boolean {
+    return [...this.links.values()].some((proxy) => proxy.from === CLIENTS_ID);
   }
 
   /** Cuts exactly the given directed links and heals every other one. */
@@ -130,9 +147,14 @@ export class ProxyMesh {
     for (const proxy of this.links.values()) proxy.heal();
   }
 
-  /** Every directed link as [from, to], in a stable order. */
+  /** Every directed link between nodes as [from, to], in a stable order. */
   linkList(): [number, number][] {
-    return [...this.links.values()].map((proxy) => [proxy.from, proxy.to]);
+    return [...this.links.values()].filter((proxy) => proxy.from !== CLIENTS_ID).map((proxy) => [proxy.from, proxy.to]);
+  }
+
+  /** Every client link as [CLIENTS_ID, to], in a stable order; empty without client links. */
+  clientLinkList(): [number, number][] {
+    return [...this.links.values()].filter((proxy) => proxy.from === CLIENTS_ID).map((proxy) => [proxy.from, proxy.to]);
   }
 
   /** Drops the open connections of one link without cutting it; returns how many sockets closed. */

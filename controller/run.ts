@@ -119,6 +119,8 @@ export async function runBench(options: RunOptions, io: RunIo): Promise<number> 
         electionTimeoutMs: options.electionTimeoutMs,
         heartbeatMs: options.heartbeatMs,
         unsafe: options.unsafe,
+        peerProxies: options.nemesis.includes('partition'),
+        clientProxies: options.nemesis.includes('partition'),
         log: log.child({ component: 'cluster' }),
       });
     run.cluster = cluster;
@@ -190,7 +192,7 @@ async function runPhases(options: RunOptions, context: PhaseContext): Promise<{ 
   const limitNs = options.timeLimitS * NS_PER_S;
 
   const endpoints = cluster.nodeIds.map((id) => ({ id, endpoint: cluster.endpointOf(id) }));
-  const nemesis = new Nemesis(cluster, recorder, () => findLeader(pool.clients[0]!, endpoints), log.child({ component: 'nemesis' }));
+  const nemesis = new Nemesis(cluster, recorder, () => findLeader(pool.clients[0]!, endpoints), log.child({ component: 'nemesis' }), options.rpcTimeoutMs);
   let phase = 'main';
   const phaseStartNs = recorder.nowNs();
   const status = new StatusLine(

@@ -30,7 +30,7 @@ const SHUTDOWN_GRACE_MS = 2_000;
 /** Calls in flight to one peer before new messages to it are dropped. */
 const PEER_IN_FLIGHT_MAX = 256;
 /** The group-commit wait under the planted bug ack-before-fsync. */
-const ACK_BEFORE_FSYNC_WAIT_MS = 20;
+const ACK_BEFORE_FSYNC_WAIT_MS = 200;
 /** A client request with no outcome after this long gets the reply UNKNOWN. */
 const CLIENT_REQUEST_TIMEOUT_MS = 30_000;
 

@@ -23,6 +23,20 @@ t.test('schedule alternates fault and heal', async (t) => {
   }
 });
 
+t.test('each round of faults uses every family once', async (t) => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const ops = simulate(nemesisGenerator(['kill', 'pause', 'partition'], [1, 2, 3], 2 * NS_PER_S), new Random(seed), {
+      endNs: 120 * NS_PER_S,
+      opCostNs: 1000,
+      opsMax: 1000,
+    });
+    const faults = ops.map((entry) => entry.op.kind).filter((kind) => kind !== 'heal');
+    for (let start = 0; start + 3 <= faults.length; start += 3) {
+      t.same(new Set(faults.slice(start, start + 3)), new Set(['kill', 'pause', 'partition']), `seed ${seed}, faults ${start}-${start + 2}`);
+    }
+  }
+});
+
 t.test('no families, no faults', async (t) => {
   const ops = simulate(nemesisGenerator([], [1, 2, 3], NS_PER_S), new Random(1), { endNs: 100 * NS_PER_S, opCostNs: 1, opsMax: 10 });
   t.equal(ops.length, 0);

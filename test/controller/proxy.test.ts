@@ -2,7 +2,7 @@
 import net from 'node:net';
 import { pino } from 'pino';
 import t from 'tap';
-import { LinkProxy, LOOPBACK, ProxyMesh } from '../../controller/proxy.js';
+import { CLIENTS_ID, LinkProxy, LOOPBACK, ProxyMesh } from '../../controller/proxy.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -86,4 +86,30 @@ t.test('mesh wires every directed pair', async (t) => {
 
   mesh.healAll();
   t.same(mesh.cutLinks(), []);
+});
+
+t.test('client links are never cut', async (t) => {
+  const ports = new Map<number, number>();
+  for (const id of [1, 2, 3]) ports.set(id, await echoServer(t));
+  const mesh = await ProxyMesh.start(ports, silent, true);
+  t.teardown(() => mesh.close());
+
+  t.ok(mesh.hasClientLinks);
+  t.same(mesh.clientLinkList(), [[CLIENTS_ID, 1], [CLIENTS_ID, 2], [CLIENTS_ID, 3]]);
+  t.equal(mesh.linkList().length, 6, 'node links leave out the client links');
+  const clientPort = Number(mesh.addressFor(CLIENTS_ID, 2).split(':')[1]);
+  mesh.apply([[1, 2], [3, 2]]);
+  t.equal(await roundTrip(clientPort, 'c'), 'c', 'a partition leaves the client link open');
+  t.ok(mesh.dropConnections(CLIENTS_ID, 2) >= 0, 'client links drop their connections');
+});
+
+t.test('refused upstream resets the caller', async (t) => {
+  // A port that was just free and is closed again: connecting to it is refused.
+  const unused = net.createServer();
+  await new Promise<void>((resolve) => unused.listen(0, LOOPBACK, () => resolve()));
+  const deadPort = (unused.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => unused.close(() => resolve()));
+  const proxy = await LinkProxy.listen(CLIENTS_ID, 1, deadPort, silent);
+  t.teardown(() => proxy.close());
+  t.equal(await roundTrip(proxy.port, 'x'), 'error ECONNRESET', 'the caller sees a reset, not a clean close');
 });
