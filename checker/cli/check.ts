@@ -49,8 +49,10 @@ interface FileReport {
   checkMs: number;
   ops: number;
   keys: number;
-  failures: Array<KeyFailure | { explanation: string; opIndexes?: number[]; details?: unknown }>;
+  failures: Array<KeyFailure | { kind: string; explanation: string; opIndexes?: number[]; details?: unknown }>;
   summary: string;
+  /** The model checked; printed only for checkers whose summary adds to the failures (list-append). */
+  model: CheckModelName;
   unknownReason?: string;
 }
 
@@ -210,8 +212,9 @@ async function checkFile(path: string, options: ValidatedOptions): Promise<FileR
     if (options.timeLimitMs !== undefined) listOptions.timeLimitMs = options.timeLimitMs;
     result = await checkListAppend(history.ops, listOptions);
     ops = countInvocations(history.ops);
-    keys = countKeys(history.ops);
-    failures = result.anomalies.map((anomaly) => ({ explanation: anomaly.explanation, opIndexes: anomaly.opIndexes, details: anomaly.details }));
+    // Txn ops carry their keys inside the micro-ops, so the checker's own count is the one to report.
+    keys = result.stats?.['keyCount'] ?? 0;
+    failures = result.anomalies.map((anomaly) => ({ kind: anomaly.kind, explanation: anomaly.explanation, opIndexes: anomaly.opIndexes, details: anomaly.details }));
   } else {
     const linearizable = await checkLinearizable(history.ops, {
       model: options.model,
@@ -226,7 +229,7 @@ async function checkFile(path: string, options: ValidatedOptions): Promise<FileR
     failures = linearizable.failures;
   }
   const checkMs = round(performance.now() - startMs);
-  const report: FileReport = { file: path, valid: result.valid, checkMs, ops, keys, failures, summary: result.summary };
+  const report: FileReport = { file: path, valid: result.valid, checkMs, ops, keys, failures, summary: result.summary, model: options.model };
   if (result.unknownReason !== undefined) report.unknownReason = result.unknownReason;
   return report;
 }
@@ -262,9 +265,16 @@ function printReport(report: FileReport): void {
   if (report.valid === true) verdict = 'valid';
   if (report.valid === false) verdict = 'INVALID';
   process.stdout.write(`${report.file}: ${verdict}, ${report.ops} ops, ${report.keys} keys, checked in ${report.checkMs} ms\n`);
-  if (report.valid === 'unknown' && report.unknownReason !== undefined) process.stdout.write(`  unknown: ${report.unknownReason}\n`);
+  if (report.model === 'list-append') {
+    // The summary names every anomaly kind with its count, including kinds that only rule out stronger models.
+    process.stdout.write(`  ${report.summary}\n`);
+  } else if (report.valid === 'unknown' && report.unknownReason !== undefined) {
+    process.stdout.write(`  unknown: ${report.unknownReason}\n`);
+  }
   for (const failure of report.failures.slice(0, FAILURES_PRINTED_MAX)) {
-    process.stdout.write(`  - ${failure.explanation}\n`);
+    // Cycle explanations start with their kind already; the other list-append anomalies get it as a prefix.
+    const kind = 'kind' in failure && !failure.explanation.startsWith(failure.kind) ? `${failure.kind}: ` : '';
+    process.stdout.write(`  - ${kind}${failure.explanation}\n`);
     if ('minimalHistory' in failure && failure.minimalHistory !== undefined) {
       const qualifier = failure.minimalHistoryComplete === true ? 'minimal' : 'shrunk';
       process.stdout.write(`    ${qualifier} failing history: ${failure.minimalHistory.length} ops (${failure.minimalHistory.map((op) => op.index).join(' ')})\n`);
@@ -283,10 +293,6 @@ function countVerdicts(reports: readonly FileReport[]): { valid: number; invalid
 
 function countInvocations(ops: readonly Op[]): number {
   return ops.filter((op) => op.type === 'invoke' && op.process !== 'nemesis').length;
-}
-
-function countKeys(ops: readonly Op[]): number {
-  return new Set(ops.filter((op) => op.key !== undefined).map((op) => op.key)).size;
 }
 
 function round(ms: number): number {

@@ -83,7 +83,7 @@ t.test('search finds shortest path through needed types', async (t) => {
 });
 
 function txnWindow(id: number, invokePosition: number, completePosition: number, outcome: Txn['outcome']): Txn {
-  return { id, index: id, invokeIndex: invokePosition, process: id, outcome, invokePosition, completePosition, ops: [], recordedValue: [] };
+  return { id, index: id, invokeIndex: invokePosition, process: id, outcome, invokePosition, completePosition, lastPosition: Number.isFinite(completePosition) ? completePosition : invokePosition, ops: [], recordedValue: [] };
 }
 
 t.test('realtime edges reduce the completed-before-invoked order', async (t) => {

@@ -76,6 +76,7 @@ export function collectTxns(ops: readonly Op[]): Txn[] {
       outcome,
       invokePosition,
       completePosition,
+      lastPosition: completeAt[id]! >= 0 ? completeAt[id]! : invokePosition,
       ops: microOps,
       recordedValue: value,
     };

@@ -38,6 +38,8 @@ export interface Txn {
   invokePosition: number;
   /** Position of the completion in the history array; Infinity when it never completed or is `info`. */
   completePosition: number;
+  /** Position of the txn's last op in the history array: its completion of any type, or its invocation when it never completed. */
+  lastPosition: number;
   /** For `ok` txns the completed micro-ops (with read results); otherwise the invoked ones. */
   ops: MicroOp[];
   /** The completion's value (or the invocation's), as recorded, for reports. */

@@ -229,9 +229,22 @@ export function opToEdn(op: Op): string {
     `:f :${op.f}`,
   ];
   if (op.key !== undefined) parts.push(`:key ${JSON.stringify(op.key)}`);
-  if (op.value !== undefined) parts.push(`:value ${toEdnValue(op.value)}`);
+  if (op.value !== undefined) parts.push(`:value ${op.f === 'txn' ? txnToEdn(op.value) : toEdnValue(op.value)}`);
   if (op.error !== undefined) parts.push(`:error ${JSON.stringify(op.error)}`);
   return `{${parts.join(', ')}}`;
+}
+
+/**
+ * Formats a list-append txn value with keyword micro-op functions (`[[:append 3 5] [:r 4 nil]]`), the
+ * form Elle reads. Anything else is formatted as plain EDN.
+ */
+function txnToEdn(value: unknown): string {
+  if (!Array.isArray(value)) return toEdnValue(value);
+  const microOps = value.map((micro: unknown) => {
+    if (!Array.isArray(micro) || (micro[0] !== 'append' && micro[0] !== 'r')) return toEdnValue(micro);
+    return `[:${micro[0] as string} ${micro.slice(1).map(toEdnValue).join(' ')}]`;
+  });
+  return `[${microOps.join(' ')}]`;
 }
 
 /** Writes ops as an EDN vector, one op map per line, readable by Jepsen-family tools. */

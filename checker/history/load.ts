@@ -113,8 +113,22 @@ export async function loadHistoryWithLines(path: string, format?: HistoryFormat)
   }
   const ops = located.map((entry) => entry.op);
   const lines = located.map((entry) => entry.line);
+  clampTimes(ops);
   validateWellFormed(ops, { file: path, lines });
   return { ops, lines, format: chosen };
+}
+
+/**
+ * Makes times non-decreasing in history order. A Jepsen history lists ops in the order Jepsen
+ * observed them, but older Jepsen versions took each op's time on the worker thread before
+ * appending it, so neighbouring times can be out of order by a little. The history order is
+ * the one to trust, so an op whose time is earlier than its predecessor's gets that time.
+ */
+function clampTimes(ops: Op[]): void {
+  for (let position = 1; position < ops.length; position += 1) {
+    const previousTimeNs = ops[position - 1]!.time;
+    if (ops[position]!.time < previousTimeNs) ops[position] = { ...ops[position]!, time: previousTimeNs };
+  }
 }
 
 /** Loads and validates a history (format guessed from the extension or content when absent). */
