@@ -24,7 +24,7 @@ function addRunCommand(program: Command): void {
     .argument('<workload>', `workload name (${WORKLOADS.map((workload) => workload.name).join(', ')})`)
     .option('--nodes <n>', 'number of servers', RUN_DEFAULTS.nodes)
     .option('--time-limit <seconds>', 'length of the main phase in seconds', RUN_DEFAULTS.timeLimit)
-    .option('--concurrency <n|Nn>', 'client processes: a count, or a multiple of --nodes such as 2n', RUN_DEFAULTS.concurrency)
+    .option('--concurrency <n|Nn>', `client processes: a count, or a multiple of --nodes such as 2n (default: ${RUN_DEFAULTS.concurrency}, or ${RUN_DEFAULTS.unlimitedRateConcurrency} with --rate 0)`)
     .option('--rate <ops-per-s>', 'target ops per second over all clients; 0 is unlimited', RUN_DEFAULTS.rate)
     .option('--nemesis <list>', `faults: a comma-separated list of ${NEMESIS_FAMILIES.join(', ')}, or none, or all`, RUN_DEFAULTS.nemesis)
     .option('--nemesis-interval <seconds>', 'mean seconds between a fault and its heal, and between faults', RUN_DEFAULTS.nemesisInterval)

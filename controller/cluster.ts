@@ -200,7 +200,7 @@ export class Cluster {
     const node = this.node(id);
     const peers = this.nodeIds
       .filter((peer) => peer !== id)
-      .map((peer) => `${peer}=${this.options.peerProxies === false ? this.endpointOf(peer) : this.mesh.addressFor(id, peer)}`)
+      .map((peer) => `${peer}=${this.options.peerProxies === false ? this.node(peer).info.listen : this.mesh.addressFor(id, peer)}`)
       .join(',');
     const args = [
       this.options.serverPath,

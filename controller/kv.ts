@@ -22,11 +22,9 @@ export interface ClientPool {
   close(): void;
 }
 
-/** The part of a NOT_LEADER outcome's reason that the client library writes for a refused call. */
-const NOT_EXECUTED_PREFIX = 'not executed';
 /**
  * The message of grpc-js's pick-first load balancer when no connection is ready: the call fails
- * before it is sent. The client library still reports such a call as uncertain (info).
+ * before it is sent, and the client library reports it as a fail that was not executed.
  */
 const NEVER_SENT_MARKER = 'No connection established';
 /**
@@ -34,73 +32,63 @@ const NEVER_SENT_MARKER = 'No connection established';
  * returns, so its thread does not fill the history with calls to a dead node.
  */
 const PINNED_DOWN_PAUSE_MS = 500;
+/**
+ * After its node refuses a call (NOT_LEADER, NOT_READY), a pinned client waits this long before
+ * it returns. A refusal costs the node almost nothing, so without a pause the threads pinned to
+ * followers would fill an unlimited-rate history with refusals.
+ */
+const PINNED_REFUSED_PAUSE_MS = 200;
+/** The prefix of the client library's reason when every attempt of a call was refused. */
+const NOT_EXECUTED_PREFIX = 'not executed';
 
 /**
- * A client that sends every call to one node only, with a single attempt. The client library
- * remembers the leader a NOT_LEADER reply names, so after such a reply the pinned client opens a
- * fresh library client for its node instead of following the redirect. A call the node refuses is
- * recorded as fail (not executed); a call that may have reached it is info.
+ * A client that sends every call to one node only, with a single attempt and without following
+ * NOT_LEADER redirects. A call the node refuses is recorded as fail (not executed); a call that
+ * may have reached it is info.
  */
 export class PinnedClient implements KvClient {
-  private client: TraftClient;
-  private generation = 0;
-  private closed = false;
+  private constructor(private readonly client: TraftClient) {}
 
-  private constructor(
-    private readonly endpoint: string,
-    private readonly clientIdBase: string,
-    private readonly rpcTimeoutMs: number,
-    first: TraftClient,
-  ) {
-    this.client = first;
-  }
-
-  static async connect(endpoint: string, clientIdBase: string, rpcTimeoutMs: number): Promise<PinnedClient> {
-    return new PinnedClient(endpoint, clientIdBase, rpcTimeoutMs, await PinnedClient.open(endpoint, `${clientIdBase}-0`, rpcTimeoutMs));
-  }
-
-  private static open(endpoint: string, clientId: string, rpcTimeoutMs: number): Promise<TraftClient> {
-    return TraftClient.connect([endpoint], { clientId, rpcTimeoutMs, attemptsMax: 1 });
+  static async connect(endpoint: string, clientId: string, rpcTimeoutMs: number): Promise<PinnedClient> {
+    return new PinnedClient(await TraftClient.connect([endpoint], { clientId, rpcTimeoutMs, attemptsMax: 1, followRedirects: false }));
   }
 
   get(key: string): Promise<KvOutcome> {
-    return this.call((client) => client.get(key));
+    return this.call(this.client.get(key));
   }
   put(key: string, value: JsonValue): Promise<KvOutcome> {
-    return this.call((client) => client.put(key, value));
+    return this.call(this.client.put(key, value));
   }
   cas(key: string, expected: JsonValue, value: JsonValue): Promise<KvOutcome> {
-    return this.call((client) => client.cas(key, expected, value));
+    return this.call(this.client.cas(key, expected, value));
   }
   append(key: string, value: JsonValue): Promise<KvOutcome> {
-    return this.call((client) => client.append(key, value));
+    return this.call(this.client.append(key, value));
   }
   incr(key: string, delta: number): Promise<KvOutcome> {
-    return this.call((client) => client.incr(key, delta));
+    return this.call(this.client.incr(key, delta));
   }
   txn(ops: MicroOp[]): Promise<KvOutcome> {
-    return this.call((client) => client.txn(ops));
+    return this.call(this.client.txn(ops));
   }
 
   close(): void {
-    this.closed = true;
     this.client.close();
   }
 
-  private async call(send: (client: TraftClient) => Promise<KvOutcome>): Promise<KvOutcome> {
-    const client = this.client;
-    const outcome = await send(client);
+  private async call(sent: Promise<KvOutcome>): Promise<KvOutcome> {
+    const outcome = await sent;
     if (outcome.type === 'info') {
       await new Promise((resolve) => setTimeout(resolve, PINNED_DOWN_PAUSE_MS));
-      // With one attempt, a call that never found a connection cannot have reached the node.
-      if (outcome.reason.includes(NEVER_SENT_MARKER)) return { type: 'fail', reason: `not sent: ${outcome.reason}` };
       return outcome;
     }
-    if (outcome.type === 'fail' && outcome.reason.startsWith(NOT_EXECUTED_PREFIX) && !this.closed && this.client === client) {
-      // A new client id per generation: a fresh library client restarts its seq at 1.
-      this.generation += 1;
-      this.client = await PinnedClient.open(this.endpoint, `${this.clientIdBase}-${this.generation}`, this.rpcTimeoutMs);
-      client.close();
+    if (outcome.type === 'fail' && outcome.reason.includes(NEVER_SENT_MARKER)) {
+      // The node is down: no connection, so the call was never sent. Wait before the next one.
+      await new Promise((resolve) => setTimeout(resolve, PINNED_DOWN_PAUSE_MS));
+      return { type: 'fail', reason: `not sent: ${outcome.reason}` };
+    }
+    if (outcome.type === 'fail' && outcome.reason.startsWith(NOT_EXECUTED_PREFIX)) {
+      await new Promise((resolve) => setTimeout(resolve, PINNED_REFUSED_PAUSE_MS));
     }
     return outcome;
   }

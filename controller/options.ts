@@ -39,7 +39,8 @@ export interface RunOptions {
 export interface RawRunOptions {
   nodes: string;
   timeLimit: string;
-  concurrency: string;
+  /** Absent means the default for the rate: RUN_DEFAULTS.concurrency, or unlimitedRateConcurrency at rate 0. */
+  concurrency?: string;
   rate: string;
   nemesis: string;
   nemesisInterval: string;
@@ -58,6 +59,11 @@ export const RUN_DEFAULTS = {
   nodes: '5',
   timeLimit: '60',
   concurrency: '10n',
+  /**
+   * The concurrency for `--rate 0`. An unlimited run is paced only by its open ops, so it needs
+   * many client processes; their calls then share Batch RPCs.
+   */
+  unlimitedRateConcurrency: '300n',
   rate: '500',
   nemesis: 'all',
   nemesisInterval: '2',
@@ -130,12 +136,14 @@ export function parseRunOptions(workload: string, raw: RawRunOptions, randomSeed
     throw new UsageError(`invalid --nemesis ${JSON.stringify(raw.nemesis)} with --nodes 1: a partition needs at least 2 nodes`);
   }
 
+  const concurrencySpec = raw.concurrency ?? (rateOpsPerS === 0 ? RUN_DEFAULTS.unlimitedRateConcurrency : RUN_DEFAULTS.concurrency);
+
   return {
     workload,
     nodes,
     timeLimitS,
-    concurrencySpec: raw.concurrency,
-    concurrency: parseConcurrency(raw.concurrency, nodes),
+    concurrencySpec,
+    concurrency: parseConcurrency(concurrencySpec, nodes),
     rateOpsPerS,
     nemesis,
     nemesisIntervalS,

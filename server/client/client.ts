@@ -1,6 +1,8 @@
 // The client library for a TRaft cluster: leader discovery and NOT_LEADER redirects, one
 // deadline per call, exactly-once writes through (clientId, seq), and an honest outcome for
-// every call: ok (happened), fail (definitely did not happen) or info (unknown).
+// every call: ok (happened), fail (definitely did not happen) or info (unknown). Key-value calls
+// to one endpoint are coalesced into Batch RPCs (see batcher.ts); each call keeps its own
+// deadline, redirects, retries and outcome.
 import { randomUUID } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
@@ -9,17 +11,17 @@ import {
   ReadConsistency,
   ReplyStatus,
   TRaftKV,
-  WriteTagSchema,
   type ConfigReply,
   type KvReply,
   type StatusReply,
-  type WriteTag,
 } from '../../proto/gen/traft/v1/kv_pb.js';
 import { HeaderSchema } from '../../proto/gen/traft/v1/common_pb.js';
 import type { ClusterConfig, CommandResult, JsonValue, MicroOp } from '../core/types.js';
 import { fromWireConfig, toWireConfig, WireError } from '../transport/convert.js';
 import { CallError, CHANNEL_OPTIONS, callUnary } from '../transport/grpc.js';
 import { commandResultSchema, parseJsonField } from '../transport/json-wire.js';
+import { EndpointBatcher, NotSentError } from './batcher.js';
+import { encodeBatchItem, type KvCall } from './wire.js';
 
 /** The outcome of one client call. */
 export type KvOutcome =
@@ -40,6 +42,12 @@ export interface ClientOptions {
   clusterId?: string;
   /** The maximum number of attempts (redirects and retries) within one call. */
   attemptsMax?: number;
+  /**
+   * Follow NOT_LEADER replies to the leader they name (the default). With false, a NOT_LEADER
+   * reply ends the call as a fail that was not executed, and the client keeps sending to the
+   * endpoints it was given.
+   */
+  followRedirects?: boolean;
 }
 
 const DEFAULT_RPC_TIMEOUT_MS = 2000;
@@ -52,10 +60,19 @@ const ID_DISCOVERY_INTERVAL_MS = 1000;
 const ID_DISCOVERY_TIMEOUT_MS = 500;
 /** Addresses learned from redirects on top of the given endpoints. */
 const LEARNED_ENDPOINTS_MAX = 16;
+/** Calls per Batch RPC; more calls to one endpoint wait for the next batch. */
+const BATCH_CALLS_MAX = 512;
+/**
+ * The details grpc-js gives a call that failed because no connection to the endpoint was
+ * ready (its load balancer found no channel to send on), so the request never left the client.
+ */
+const NO_CONNECTION_DETAILS = 'No connection established';
 
 interface Endpoint {
   address: string;
   client: grpc.Client;
+  /** Coalesces this client's key-value calls to the endpoint into Batch RPCs. */
+  batcher: EndpointBatcher;
 }
 
 type Attempt =
@@ -76,6 +93,7 @@ export class TraftClient {
   private requestId = 0;
   private readonly rpcTimeoutMs: number;
   private readonly attemptsMax: number;
+  private readonly followRedirects: boolean;
   private readonly header: Header;
   private closed = false;
 
@@ -86,8 +104,9 @@ export class TraftClient {
     this.clientId = options.clientId ?? randomUUID();
     this.rpcTimeoutMs = options.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
     this.attemptsMax = options.attemptsMax ?? DEFAULT_ATTEMPTS_MAX;
+    this.followRedirects = options.followRedirects ?? true;
     this.header = create(HeaderSchema, { clusterId: options.clusterId ?? '', fromId: 0 });
-    this.endpoints = [...new Set(addresses)].map((address) => openEndpoint(address));
+    this.endpoints = [...new Set(addresses)].map((address) => this.openEndpoint(address));
     this.givenCount = this.endpoints.length;
   }
 
@@ -100,48 +119,40 @@ export class TraftClient {
   // Key-value commands
 
   put(key: string, value: JsonValue): Promise<KvOutcome> {
-    return this.write('put', (header, tag) => ({ header, tag, key, valueJson: JSON.stringify(value) }));
+    return this.write({ kind: 'put', key, valueJson: JSON.stringify(value) });
   }
 
   delete(key: string): Promise<KvOutcome> {
-    return this.write('delete', (header, tag) => ({ header, tag, key }));
+    return this.write({ kind: 'delete', key });
   }
 
   /** Sets `key` to `value` if it equals `expected`; `expected: null` means "absent". */
   cas(key: string, expected: JsonValue, value: JsonValue): Promise<KvOutcome> {
-    return this.write('cas', (header, tag) => ({
-      header,
-      tag,
-      key,
-      expectedJson: JSON.stringify(expected),
-      valueJson: JSON.stringify(value),
-    }));
+    return this.write({ kind: 'cas', key, expectedJson: JSON.stringify(expected), valueJson: JSON.stringify(value) });
   }
 
   append(key: string, value: JsonValue): Promise<KvOutcome> {
-    return this.write('append', (header, tag) => ({ header, tag, key, valueJson: JSON.stringify(value) }));
+    return this.write({ kind: 'append', key, valueJson: JSON.stringify(value) });
   }
 
   incr(key: string, delta: number): Promise<KvOutcome> {
     if (!Number.isSafeInteger(delta)) {
       return Promise.resolve({ type: 'fail', reason: `delta ${delta} is not a safe integer` });
     }
-    return this.write('incr', (header, tag) => ({ header, tag, key, delta: BigInt(delta) }));
+    return this.write({ kind: 'incr', key, delta });
   }
 
   txn(ops: MicroOp[]): Promise<KvOutcome> {
-    return this.write('txn', (header, tag) => ({
-      header,
-      tag,
-      ops: ops.map((op) => ({ f: op.f, key: op.key, valueJson: op.f === 'append' ? JSON.stringify(op.value) : '' })),
-    }));
+    const wireOps = ops.map((op) => ({ f: op.f, key: op.key, valueJson: op.f === 'append' ? JSON.stringify(op.value) : '' }));
+    return this.write({ kind: 'txn', ops: wireOps });
   }
 
   get(key: string, options: { consistency?: 'linearizable' | 'stale' } = {}): Promise<KvOutcome> {
     const consistency = options.consistency === 'stale' ? ReadConsistency.STALE : ReadConsistency.LINEARIZABLE;
+    const item = encodeBatchItem({ kind: 'get', key, consistency }, undefined);
     return this.run(async (endpoint, timeoutMs) => {
-      const reply = await callUnary(endpoint.client, TRaftKV, 'get', { header: this.nextHeader(), key, consistency } as never, timeoutMs);
-      return this.kvAttempt(reply as KvReply);
+      const reply = await endpoint.batcher.call(item, Date.now() + timeoutMs);
+      return this.kvAttempt(reply);
     }, { idempotent: true });
   }
 
@@ -186,6 +197,7 @@ export class TraftClient {
   close(): void {
     this.closed = true;
     for (const endpoint of this.endpoints) {
+      endpoint.batcher.close();
       endpoint.client.close();
     }
   }
@@ -193,20 +205,16 @@ export class TraftClient {
   // -------------------------------------------------------------------------------------------
   // Internals
 
-  private write(
-    method: 'put' | 'delete' | 'cas' | 'append' | 'incr' | 'txn',
-    build: (header: Header, tag: WriteTag) => object,
-  ): Promise<KvOutcome> {
+  private write(call: Exclude<KvCall, { kind: 'get' }>): Promise<KvOutcome> {
     // The seq is fixed before the first attempt, so every retry carries the same (clientId, seq)
     // and the server's dedup table applies the write at most once.
     // NOTE: the client reports no acknowledged-seq watermark yet, so the server's dedup table
     // keeps one entry per write of this client until a snapshot-independent GC exists.
     this.seq += 1;
-    const tag = create(WriteTagSchema, { clientId: this.clientId, seq: BigInt(this.seq) });
-    const request = build(this.nextHeader(), tag);
+    const item = encodeBatchItem(call, { clientId: this.clientId, seq: this.seq });
     return this.run(async (endpoint, timeoutMs) => {
-      const reply = await callUnary(endpoint.client, TRaftKV, method, request as never, timeoutMs);
-      return this.kvAttempt(reply as KvReply);
+      const reply = await endpoint.batcher.call(item, Date.now() + timeoutMs);
+      return this.kvAttempt(reply);
     }, { idempotent: true });
   }
 
@@ -264,6 +272,10 @@ export class TraftClient {
           }
           return result.outcome;
         case 'redirect':
+          if (!this.followRedirects) {
+            const leader = result.leaderId === 0 ? 'no leader known' : `the leader is ${result.leaderId}`;
+            return uncertain ? { type: 'info', reason: `redirected after an uncertain attempt; ${leader}` } : { type: 'fail', reason: `not executed: not the leader; ${leader}` };
+          }
           this.leader = await this.leaderEndpoint(result.leaderId, result.leaderAddr, deadlineMs);
           if (this.leader === null) {
             await pause(RETRY_PAUSE_MS);
@@ -325,14 +337,21 @@ export class TraftClient {
 
   /**
    * Maps a failed call. INVALID_ARGUMENT means the server rejected the request before acting.
-   * Any other failure, UNAVAILABLE included, may come after the request arrived, so the call is
-   * retried (a write with the same seq) and counts as uncertain.
+   * A call that never left the client (still queued at its deadline, or UNAVAILABLE because no
+   * connection was ready to send it on) is retried and stays certain. Any other failure,
+   * including an UNAVAILABLE for a connection lost mid-call, may come after the request arrived,
+   * so the call is retried (a write with the same seq) and counts as uncertain.
    */
   private transportAttempt(error: unknown): Attempt {
     if (error instanceof CallError && error.code === grpc.status.INVALID_ARGUMENT) {
       return { kind: 'done', outcome: { type: 'fail', reason: error.message } };
     }
-    return { kind: 'retry', reason: reasonOf(error), uncertain: true };
+    return { kind: 'retry', reason: reasonOf(error), uncertain: !neverSent(error) };
+  }
+
+  private openEndpoint(address: string): Endpoint {
+    const client = new grpc.Client(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    return { address, client, batcher: new EndpointBatcher(client, () => this.nextHeader(), BATCH_CALLS_MAX) };
   }
 
   /** Returns a request header with a fresh request id. */
@@ -387,14 +406,18 @@ export class TraftClient {
     if (this.endpoints.length - this.givenCount >= LEARNED_ENDPOINTS_MAX) {
       return this.pickEndpoint();
     }
-    const endpoint = openEndpoint(address);
+    const endpoint = this.openEndpoint(address);
     this.endpoints.push(endpoint);
     return endpoint;
   }
 }
 
-function openEndpoint(address: string): Endpoint {
-  return { address, client: new grpc.Client(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) };
+/** Tells whether a failed call certainly never reached a server. */
+function neverSent(error: unknown): boolean {
+  if (error instanceof NotSentError) {
+    return true;
+  }
+  return error instanceof CallError && error.code === grpc.status.UNAVAILABLE && error.message.includes(NO_CONNECTION_DETAILS);
 }
 
 function outcomeOfResult(result: CommandResult): KvOutcome {

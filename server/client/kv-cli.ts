@@ -73,7 +73,7 @@ function report(outcome: KvOutcome, flags: GlobalFlags, io: KvIo, printOk: (valu
       return EXIT_OK;
     case 'fail': {
       const current = outcome.value === undefined ? '' : ` (current value ${JSON.stringify(outcome.value)})`;
-      io.err(`traft kv: failed: ${outcome.reason}${current}`);
+      io.err(`traft kv: failed: ${cleanReason(outcome.reason)}${current}`);
       return EXIT_FAIL;
     }
     case 'info':

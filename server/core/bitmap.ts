@@ -270,6 +270,19 @@ export class TailBitmap {
   }
 
   toProto(): TailBitmapProto {
+    const { offset, words32 } = this.toProtoWords32();
+    const words: bigint[] = [];
+    for (let k = 0; k < words32.length; k += 2) {
+      words.push(BigInt(words32[k]) | (BigInt(words32[k + 1]) << 32n));
+    }
+    return { offset, words };
+  }
+
+  /**
+   * Returns the wire form with each 64-bit word as two unsigned 32-bit halves, low half first,
+   * so an encoder can write the words without BigInt arithmetic.
+   */
+  toProtoWords32(): { offset: number; words32: number[] } {
     const words32: number[] = [];
     let offset = this.base;
     if (this.base % 64 !== 0) {
@@ -277,14 +290,9 @@ export class TailBitmap {
       offset -= WORD_BITS;
       words32.push(ALL_ONES);
     }
-    for (let w = 0; w < this.size; w++) words32.push(this.buf[this.head + w]);
+    for (let w = 0; w < this.size; w++) words32.push(this.buf[this.head + w] >>> 0);
     if (words32.length % 2 === 1) words32.push(0);
-
-    const words: bigint[] = [];
-    for (let k = 0; k < words32.length; k += 2) {
-      words.push(BigInt(words32[k]) | (BigInt(words32[k + 1]) << 32n));
-    }
-    return { offset, words };
+    return { offset, words32 };
   }
 
   /** Builds a bitmap from the wire form; throws RangeError on a non-aligned offset or bad words. */

@@ -179,6 +179,26 @@ export function callUnaryEncoded<S extends GenServiceMethods, K extends keyof S 
   return makeUnary(client, codec, asBuffer, requestBytes, timeoutMs) as Promise<Output<S, K>>;
 }
 
+/**
+ * Calls the unary `method` like callUnaryEncoded and also returns a function that cancels the
+ * call. A cancelled call rejects with CANCELLED; the request may still have reached the server.
+ */
+export function callUnaryCancellable<S extends GenServiceMethods, K extends keyof S & string>(
+  client: grpc.Client,
+  service: GenService<S>,
+  methodName: K,
+  requestBytes: Uint8Array,
+  timeoutMs: number,
+): { reply: Promise<Output<S, K>>; cancel: () => void } {
+  const method = (service.method as Methods<S>)[methodName];
+  const codec = codecFor(service, method);
+  let call: grpc.ClientUnaryCall | undefined;
+  const reply = new Promise<unknown>((resolve, reject) => {
+    call = startUnary(client, codec, asBuffer, requestBytes, timeoutMs, resolve, reject);
+  });
+  return { reply: reply as Promise<Output<S, K>>, cancel: () => call?.cancel() };
+}
+
 function asBuffer(bytes: unknown): Buffer {
   const view = bytes as Uint8Array;
   return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
@@ -191,24 +211,36 @@ function makeUnary(
   request: unknown,
   timeoutMs: number,
 ): Promise<unknown> {
-  const path = codec.path;
   return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(
-      path,
-      serialize,
-      codec.deserialize,
-      request,
-      new grpc.Metadata(),
-      { deadline: Date.now() + timeoutMs },
-      (error, response) => {
-        if (error) {
-          reject(new CallError(error.code, `${path} failed: ${error.details || error.message}`));
-          return;
-        }
-        resolve(response);
-      },
-    );
+    startUnary(client, codec, serialize, request, timeoutMs, resolve, reject);
   });
+}
+
+function startUnary(
+  client: grpc.Client,
+  codec: MethodCodec,
+  serialize: (message: unknown) => Buffer,
+  request: unknown,
+  timeoutMs: number,
+  resolve: (response: unknown) => void,
+  reject: (error: CallError) => void,
+): grpc.ClientUnaryCall {
+  const path = codec.path;
+  return client.makeUnaryRequest(
+    path,
+    serialize,
+    codec.deserialize,
+    request,
+    new grpc.Metadata(),
+    { deadline: Date.now() + timeoutMs },
+    (error, response) => {
+      if (error) {
+        reject(new CallError(error.code, `${path} failed: ${error.details || error.message}`));
+        return;
+      }
+      resolve(response);
+    },
+  );
 }
 
 interface MethodCodec {

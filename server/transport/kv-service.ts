@@ -4,16 +4,18 @@ import { create } from '@bufbuild/protobuf';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { isVoter, majorityConfig, validateConfig } from '../core/quorum.js';
-import type { ClientOutcome, ClientTag, ClusterConfig, Command, MicroOp } from '../core/types.js';
+import type { ClientOutcome, ClientTag, ClusterConfig, Command, JsonValue, MicroOp } from '../core/types.js';
 import { HeaderSchema, type Header } from '../../proto/gen/traft/v1/common_pb.js';
 import type { GenService } from '@bufbuild/protobuf/codegenv2';
 import {
+  BatchReplySchema,
   ConfigReplySchema,
   KvReplySchema,
   ReadConsistency,
   ReplyStatus,
   StatusReplySchema,
   TRaftKV,
+  type BatchItem,
   type ConfigReply,
   type KvReply,
   type WriteTag,
@@ -36,6 +38,8 @@ export interface KvServiceOptions {
 
 /** Positions are bits of a 64-bit quorum mask. */
 const POSITION_MAX = 63;
+/** Items in one Batch request; a client library caps its batches below this. */
+export const BATCH_ITEMS_MAX = 4096;
 
 export function addKvService(server: grpc.Server, options: KvServiceOptions): void {
   const { driver, view } = options;
@@ -55,47 +59,70 @@ export function addKvService(server: grpc.Server, options: KvServiceOptions): vo
     return { clientId: tag.clientId, seq: wire(() => toSafeNumber(tag.seq, 'tag.seq')) };
   };
 
-  const write = async (header: Header | undefined, tag: WriteTag | undefined, build: () => Command): Promise<KvReply> => {
-    checkHeader(header);
-    const command = wire(build);
-    const outcome = await driver.propose(command, tagOf(tag));
-    return kvReply(outcome, view);
-  };
-
   const value = (text: string, field: string) => parseJsonField(jsonValueSchema, text, field);
 
-  const handlers: ServiceHandlers<KvMethods> = {
-    put: (r) => write(r.header, r.tag, () => ({ kind: 'put', key: r.key, value: value(r.valueJson, 'value_json') })),
-    delete: (r) => write(r.header, r.tag, () => ({ kind: 'delete', key: r.key })),
-    cas: (r) =>
-      write(r.header, r.tag, () => ({
-        kind: 'cas',
-        key: r.key,
-        expected: value(r.expectedJson, 'expected_json'),
-        value: value(r.valueJson, 'value_json'),
-      })),
-    append: (r) => write(r.header, r.tag, () => ({ kind: 'append', key: r.key, value: value(r.valueJson, 'value_json') })),
-    incr: (r) => write(r.header, r.tag, () => ({ kind: 'incr', key: r.key, delta: toSafeNumber(r.delta, 'delta') })),
-    txn: (r) =>
-      write(r.header, r.tag, () => ({
-        kind: 'txn',
-        ops: r.ops.map((op, i): MicroOp => {
-          if (op.f === 'append') {
-            return { f: 'append', key: op.key, value: value(op.valueJson, `ops[${i}].value_json`) };
-          }
-          if (op.f === 'r') {
-            return { f: 'r', key: op.key };
-          }
-          throw new WireError(`ops[${i}].f ${JSON.stringify(op.f)} is neither "append" nor "r"`);
-        }),
-      })),
-    get: async (r) => {
-      checkHeader(r.header);
-      const consistency = r.consistency === ReadConsistency.STALE ? 'stale' : 'linearizable';
-      if (r.consistency !== ReadConsistency.UNSPECIFIED && r.consistency !== ReadConsistency.LINEARIZABLE && r.consistency !== ReadConsistency.STALE) {
-        throw new InvalidRequestError(`consistency ${String(r.consistency)} is unknown; use LINEARIZABLE or STALE`);
+  /**
+   * Runs one key-value request. Invalid input throws InvalidRequestError before the node sees
+   * the request. The single-op RPCs and every item of a Batch go through here, so the two paths
+   * validate and map outcomes alike.
+   */
+  const execute = async (request: KvRequest): Promise<KvReply> => {
+    switch (request.case) {
+      case 'get':
+        return kvReply(await driver.read(request.value.key, readConsistencyOf(request.value.consistency)), view);
+      case 'put':
+      case 'delete':
+      case 'cas':
+      case 'append':
+      case 'incr':
+      case 'txn': {
+        const command = wire(() => commandOf(request, value));
+        const outcome = await driver.propose(command, tagOf(request.value.tag));
+        return kvReply(outcome, view);
       }
-      return kvReply(await driver.read(r.key, consistency), view);
+      default:
+        return assertNeverRequest(request);
+    }
+  };
+
+  /** Runs one item of a Batch; an invalid item gets a REJECTED reply, the others still run. */
+  const executeItem = async (request: BatchItem['request'], index: number): Promise<KvReply> => {
+    if (request.case === undefined) {
+      return rejectedReply(`items[${index}] holds no request`);
+    }
+    try {
+      return await execute(request);
+    } catch (error) {
+      if (error instanceof InvalidRequestError) {
+        return rejectedReply(`items[${index}]: ${error.message}`);
+      }
+      throw error;
+    }
+  };
+
+  const single = <C extends KvRequest['case']>(kind: C) =>
+    (r: Extract<KvRequest, { case: C }>['value'] & { header?: Header }): Promise<KvReply> => {
+      checkHeader(r.header);
+      return execute({ case: kind, value: r } as KvRequest);
+    };
+
+  const handlers: ServiceHandlers<KvMethods> = {
+    put: single('put'),
+    delete: single('delete'),
+    cas: single('cas'),
+    append: single('append'),
+    incr: single('incr'),
+    txn: single('txn'),
+    get: single('get'),
+    batch: async (r) => {
+      checkHeader(r.header);
+      if (r.items.length > BATCH_ITEMS_MAX) {
+        throw new InvalidRequestError(`a batch of ${r.items.length} items is over the limit of ${BATCH_ITEMS_MAX}; split it`);
+      }
+      // Every item is handed to the driver in this turn of the event loop, so the driver steps
+      // them into the node together and they share one Ready.
+      const replies = await Promise.all(r.items.map((item, i) => executeItem(item.request, i)));
+      return create(BatchReplySchema, { replies });
     },
     addLearner: async (r) => {
       checkHeader(r.header);
@@ -165,6 +192,66 @@ export function addKvService(server: grpc.Server, options: KvServiceOptions): vo
 }
 
 type KvMethods = typeof TRaftKV extends GenService<infer S> ? S : never;
+
+/** One key-value request: the set cases of a BatchItem's oneof. */
+type KvRequest = Exclude<BatchItem['request'], { case: undefined }>;
+type WriteRequest = Exclude<KvRequest, { case: 'get' }>;
+
+/** Builds the core command of a write request; throws WireError on invalid input. */
+function commandOf(request: WriteRequest, value: (text: string, field: string) => JsonValue): Command {
+  switch (request.case) {
+    case 'put':
+      return { kind: 'put', key: request.value.key, value: value(request.value.valueJson, 'value_json') };
+    case 'delete':
+      return { kind: 'delete', key: request.value.key };
+    case 'cas':
+      return {
+        kind: 'cas',
+        key: request.value.key,
+        expected: value(request.value.expectedJson, 'expected_json'),
+        value: value(request.value.valueJson, 'value_json'),
+      };
+    case 'append':
+      return { kind: 'append', key: request.value.key, value: value(request.value.valueJson, 'value_json') };
+    case 'incr':
+      return { kind: 'incr', key: request.value.key, delta: toSafeNumber(request.value.delta, 'delta') };
+    case 'txn':
+      return {
+        kind: 'txn',
+        ops: request.value.ops.map((op, i): MicroOp => {
+          if (op.f === 'append') {
+            return { f: 'append', key: op.key, value: value(op.valueJson, `ops[${i}].value_json`) };
+          }
+          if (op.f === 'r') {
+            return { f: 'r', key: op.key };
+          }
+          throw new WireError(`ops[${i}].f ${JSON.stringify(op.f)} is neither "append" nor "r"`);
+        }),
+      };
+    default:
+      return assertNeverRequest(request);
+  }
+}
+
+function readConsistencyOf(consistency: ReadConsistency): 'linearizable' | 'stale' {
+  switch (consistency) {
+    case ReadConsistency.UNSPECIFIED:
+    case ReadConsistency.LINEARIZABLE:
+      return 'linearizable';
+    case ReadConsistency.STALE:
+      return 'stale';
+    default:
+      throw new InvalidRequestError(`consistency ${String(consistency)} is unknown; use LINEARIZABLE or STALE`);
+  }
+}
+
+function rejectedReply(reason: string): KvReply {
+  return create(KvReplySchema, { status: ReplyStatus.REJECTED, reason, lsn: -1n });
+}
+
+function assertNeverRequest(request: never): never {
+  throw new Error(`unexpected request ${JSON.stringify((request as { case?: unknown }).case)}`);
+}
 
 /** Wraps every handler so that its reply carries this node's header echoing the request id. */
 function echoHeaders(handlers: ServiceHandlers<KvMethods>, options: KvServiceOptions): ServiceHandlers<KvMethods> {

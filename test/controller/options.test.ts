@@ -16,6 +16,17 @@ t.test('defaults parse', async (t) => {
   t.same(options.nemesis, ['kill', 'pause', 'partition']);
 });
 
+t.test('concurrency default follows rate', async (t) => {
+  const { concurrency: _given, ...withoutConcurrency } = defaults;
+  const rated = parseRunOptions('register', { ...withoutConcurrency, nodes: '3' }, () => 1);
+  t.equal(rated.concurrency, 30, '10n with 3 nodes at a limited rate');
+  const unlimited = parseRunOptions('register', { ...withoutConcurrency, nodes: '3', rate: '0' }, () => 1);
+  t.equal(unlimited.concurrency, 900, '300n with 3 nodes at --rate 0');
+  t.match(replayCommand(unlimited), /--concurrency 300n/, 'the replay names the concurrency used');
+  const given = parseRunOptions('register', { ...withoutConcurrency, nodes: '3', rate: '0', concurrency: '4' }, () => 1);
+  t.equal(given.concurrency, 4, 'a given concurrency wins at --rate 0');
+});
+
 t.test('concurrency forms', async (t) => {
   t.equal(parseConcurrency('7', 5), 7);
   t.equal(parseConcurrency('2n', 3), 6);

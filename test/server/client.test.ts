@@ -1,5 +1,5 @@
-// Client outcomes without a usable leader: refusals are definite failures, transport errors
-// stay unknown.
+// Client outcomes without a usable leader: refusals and calls that never found a connection are
+// definite failures. Transport errors after sending stay unknown (see batch-client.test.ts).
 import t from 'tap';
 import { TraftClient } from '../../server/client/client.js';
 import { freePort, TestCluster } from './cluster.js';
@@ -22,10 +22,11 @@ t.test('put without a leader fails', async (t) => {
   t.match(outcome.type === 'fail' ? outcome.reason : '', /not executed/, 'reason says it was not executed');
 });
 
-t.test('put to a dead endpoint is unknown', async (t) => {
+t.test('put to a dead endpoint fails', async (t) => {
   const port = await freePort();
   const client = await TraftClient.connect([`127.0.0.1:${port}`], { rpcTimeoutMs: 800 });
   t.teardown(() => client.close());
   const outcome = await client.put('k', 1);
-  t.equal(outcome.type, 'info', 'a transport error leaves the outcome unknown');
+  t.equal(outcome.type, 'fail', 'with no connection the write never left the client');
+  t.match(outcome.type === 'fail' ? outcome.reason : '', /not executed/, 'the reason says it was not executed');
 });

@@ -117,7 +117,7 @@ t.test('help states units and defaults', async (t) => {
   t.match(help, /--unsafe <name>/);
 });
 
-t.test('traft kv unreachable endpoint exits 2', async (t) => {
+t.test('traft kv unreachable endpoint exits 1', async (t) => {
   // A port that was free a moment ago, so the connection is refused.
   const server = createServer();
   await new Promise<void>((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
@@ -127,9 +127,10 @@ t.test('traft kv unreachable endpoint exits 2', async (t) => {
   const err: string[] = [];
   const io = { out: () => undefined, err: (line: string) => err.push(line) };
   const code = await runKv(['--endpoints', `127.0.0.1:${port}`, '--timeout-ms', '1000', 'get', 'k'], io);
-  t.equal(code, 2, 'unknown outcome');
+  // No connection was ever made, so the request never left the client: a definite failure.
+  t.equal(code, 1, 'failed outcome');
   t.equal(err.length, 1, 'one line');
-  t.match(err[0], /^traft kv: outcome unknown/);
+  t.match(err[0], /^traft kv: failed: not executed/);
   t.notMatch(err[0], /Resolution note:\s*$/, 'no empty grpc-js note at the end');
 });
 

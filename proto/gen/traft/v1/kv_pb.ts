@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file traft/v1/kv.proto.
  */
 export const file_traft_v1_kv: GenFile = /*@__PURE__*/
-  fileDesc("ChF0cmFmdC92MS9rdi5wcm90bxIIdHJhZnQudjEiKgoIV3JpdGVUYWcSEQoJY2xpZW50X2lkGAEgASgJEgsKA3NlcRgCIAEoBCJwCgpQdXRSZXF1ZXN0EiAKBmhlYWRlchgBIAEoCzIQLnRyYWZ0LnYxLkhlYWRlchIfCgN0YWcYAiABKAsyEi50cmFmdC52MS5Xcml0ZVRhZxILCgNrZXkYAyABKAkSEgoKdmFsdWVfanNvbhgEIAEoCSJfCg1EZWxldGVSZXF1ZXN0EiAKBmhlYWRlchgBIAEoCzIQLnRyYWZ0LnYxLkhlYWRlchIfCgN0YWcYAiABKAsyEi50cmFmdC52MS5Xcml0ZVRhZxILCgNrZXkYAyABKAkihwEKCkNhc1JlcXVlc3QSIAoGaGVhZGVyGAEgASgLMhAudHJhZnQudjEuSGVhZGVyEh8KA3RhZxgCIAEoCzISLnRyYWZ0LnYxLldyaXRlVGFnEgsKA2tleRgDIAEoCRIVCg1leHBlY3RlZF9qc29uGAQgASgJEhIKCnZhbHVlX2pzb24YBSABKAkicwoNQXBwZW5kUmVxdWVzdBIgCgZoZWFkZXIYASABKAsyEC50cmFmdC52MS5IZWFkZXISHwoDdGFnGAIgASgLMhIudHJhZnQudjEuV3JpdGVUYWcSCwoDa2V5GAMgASgJEhIKCnZhbHVlX2pzb24YBCABKAkibAoLSW5jclJlcXVlc3QSIAoGaGVhZGVyGAEgASgLMhAudHJhZnQudjEuSGVhZGVyEh8KA3RhZxgCIAEoCzISLnRyYWZ0LnYxLldyaXRlVGFnEgsKA2tleRgDIAEoCRINCgVkZWx0YRgEIAEoAyI1CgdNaWNyb09wEgkKAWYYASABKAkSCwoDa2V5GAIgASgJEhIKCnZhbHVlX2pzb24YAyABKAkibwoKVHhuUmVxdWVzdBIgCgZoZWFkZXIYASABKAsyEC50cmFmdC52MS5IZWFkZXISHwoDdGFnGAIgASgLMhIudHJhZnQudjEuV3JpdGVUYWcSHgoDb3BzGAMgAygLMhEudHJhZnQudjEuTWljcm9PcCJrCgpHZXRSZXF1ZXN0EiAKBmhlYWRlchgBIAEoCzIQLnRyYWZ0LnYxLkhlYWRlchILCgNrZXkYAiABKAkSLgoLY29uc2lzdGVuY3kYAyABKA4yGS50cmFmdC52MS5SZWFkQ29uc2lzdGVuY3kirAEKB0t2UmVwbHkSIAoGaGVhZGVyGAEgASgLMhAudHJhZnQudjEuSGVhZGVyEiUKBnN0YXR1cxgCIAEoDjIVLnRyYWZ0LnYxLlJlcGx5U3RhdHVzEhEKCWxlYWRlcl9pZBgDIAEoDRITCgtsZWFkZXJfYWRkchgEIAEoCRIOCgZyZWFzb24YBSABKAkSEwoLcmVzdWx0X2pzb24YBiABKAkSCwoDbHNuGAcgASgDIk8KEUFkZExlYXJuZXJSZXF1ZXN0EiAKBmhlYWRlchgBIAEoCzIQLnRyYWZ0LnYxLkhlYWRlchIKCgJpZBgCIAEoDRIMCgRhZGRyGAMgASgJInMKE0NoYW5nZUNvbmZpZ1JlcXVlc3QSIAoGaGVhZGVyGAEgASgLMhAudHJhZnQudjEuSGVhZGVyEhEKCXZvdGVyX2lkcxgCIAMoDRInCgZjb25maWcYAyABKAsyFy50cmFmdC52MS5DbHVzdGVyQ29uZmlnIkMKE1JlbW92ZU1lbWJlclJlcXVlc3QSIAoGaGVhZGVyGAEgASgLMhAudHJhZnQudjEuSGVhZGVyEgoKAmlkGAIgASgNIjQKEEdldENvbmZpZ1JlcXVlc3QSIAoGaGVhZGVyGAEgASgLMhAudHJhZnQudjEuSGVhZGVyIrcBCgtDb25maWdSZXBseRIgCgZoZWFkZXIYASABKAsyEC50cmFmdC52MS5IZWFkZXISJQoGc3RhdHVzGAIgASgOMhUudHJhZnQudjEuUmVwbHlTdGF0dXMSEQoJbGVhZGVyX2lkGAMgASgNEhMKC2xlYWRlcl9hZGRyGAQgASgJEg4KBnJlYXNvbhgFIAEoCRInCgZjb25maWcYBiABKAsyFy50cmFmdC52MS5DbHVzdGVyQ29uZmlnIjEKDVN0YXR1c1JlcXVlc3QSIAoGaGVhZGVyGAEgASgLMhAudHJhZnQudjEuSGVhZGVyIjsKDUJpdG1hcFN1bW1hcnkSDgoGb2Zmc2V0GAEgASgEEgsKA2xlbhgCIAEoBBINCgVjb3VudBgDIAEoBCKGAwoLU3RhdHVzUmVwbHkSIAoGaGVhZGVyGAEgASgLMhAudHJhZnQudjEuSGVhZGVyEgoKAmlkGAIgASgNEgwKBHJvbGUYAyABKAkSIAoGYmFsbG90GAQgASgLMhAudHJhZnQudjEuQmFsbG90EhEKCWxlYWRlcl9pZBgFIAEoDRITCgtsZWFkZXJfYWRkchgGIAEoCRINCgVyZWFkeRgHIAEoCBIjCgljb21taXR0ZXIYCCABKAsyEC50cmFmdC52MS5CYWxsb3QSKQoIYWNjZXB0ZWQYCSABKAsyFy50cmFmdC52MS5CaXRtYXBTdW1tYXJ5EioKCWNvbW1pdHRlZBgKIAEoCzIXLnRyYWZ0LnYxLkJpdG1hcFN1bW1hcnkSKAoHYXBwbGllZBgLIAEoCzIXLnRyYWZ0LnYxLkJpdG1hcFN1bW1hcnkSJwoGY29uZmlnGAwgASgLMhcudHJhZnQudjEuQ2x1c3RlckNvbmZpZxITCgtzdGF0dXNfanNvbhgNIAEoCSpyCg9SZWFkQ29uc2lzdGVuY3kSIAocUkVBRF9DT05TSVNURU5DWV9VTlNQRUNJRklFRBAAEiEKHVJFQURfQ09OU0lTVEVOQ1lfTElORUFSSVpBQkxFEAESGgoWUkVBRF9DT05TSVNURU5DWV9TVEFMRRACKq4BCgtSZXBseVN0YXR1cxIcChhSRVBMWV9TVEFUVVNfVU5TUEVDSUZJRUQQABITCg9SRVBMWV9TVEFUVVNfT0sQARIbChdSRVBMWV9TVEFUVVNfTk9UX0xFQURFUhACEhoKFlJFUExZX1NUQVRVU19OT1RfUkVBRFkQAxIYChRSRVBMWV9TVEFUVVNfVU5LTk9XThAEEhkKFVJFUExZX1NUQVRVU19SRUpFQ1RFRBAFMq8FCgdUUmFmdEtWEi4KA1B1dBIULnRyYWZ0LnYxLlB1dFJlcXVlc3QaES50cmFmdC52MS5LdlJlcGx5EjQKBkRlbGV0ZRIXLnRyYWZ0LnYxLkRlbGV0ZVJlcXVlc3QaES50cmFmdC52MS5LdlJlcGx5Ei4KA0NhcxIULnRyYWZ0LnYxLkNhc1JlcXVlc3QaES50cmFmdC52MS5LdlJlcGx5EjQKBkFwcGVuZBIXLnRyYWZ0LnYxLkFwcGVuZFJlcXVlc3QaES50cmFmdC52MS5LdlJlcGx5EjAKBEluY3ISFS50cmFmdC52MS5JbmNyUmVxdWVzdBoRLnRyYWZ0LnYxLkt2UmVwbHkSLgoDVHhuEhQudHJhZnQudjEuVHhuUmVxdWVzdBoRLnRyYWZ0LnYxLkt2UmVwbHkSLgoDR2V0EhQudHJhZnQudjEuR2V0UmVxdWVzdBoRLnRyYWZ0LnYxLkt2UmVwbHkSQAoKQWRkTGVhcm5lchIbLnRyYWZ0LnYxLkFkZExlYXJuZXJSZXF1ZXN0GhUudHJhZnQudjEuQ29uZmlnUmVwbHkSRAoMQ2hhbmdlQ29uZmlnEh0udHJhZnQudjEuQ2hhbmdlQ29uZmlnUmVxdWVzdBoVLnRyYWZ0LnYxLkNvbmZpZ1JlcGx5EkQKDFJlbW92ZU1lbWJlchIdLnRyYWZ0LnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaFS50cmFmdC52MS5Db25maWdSZXBseRI+CglHZXRDb25maWcSGi50cmFmdC52MS5HZXRDb25maWdSZXF1ZXN0GhUudHJhZnQudjEuQ29uZmlnUmVwbHkSOAoGU3RhdHVzEhcudHJhZnQudjEuU3RhdHVzUmVxdWVzdBoVLnRyYWZ0LnYxLlN0YXR1c1JlcGx5YgZwcm90bzM", [file_traft_v1_common]);
+  fileDesc("ChF0cmFmdC92MS9rdi5wcm90bxIIdHJhZnQudjEiKgoIV3JpdGVUYWcSEQoJY2xpZW50X2lkGAEgASgJEgsKA3NlcRgCIAEoBCJwCgpQdXRSZXF1ZXN0EiAKBmhlYWRlchgBIAEoCzIQLnRyYWZ0LnYxLkhlYWRlchIfCgN0YWcYAiABKAsyEi50cmFmdC52MS5Xcml0ZVRhZxILCgNrZXkYAyABKAkSEgoKdmFsdWVfanNvbhgEIAEoCSJfCg1EZWxldGVSZXF1ZXN0EiAKBmhlYWRlchgBIAEoCzIQLnRyYWZ0LnYxLkhlYWRlchIfCgN0YWcYAiABKAsyEi50cmFmdC52MS5Xcml0ZVRhZxILCgNrZXkYAyABKAkihwEKCkNhc1JlcXVlc3QSIAoGaGVhZGVyGAEgASgLMhAudHJhZnQudjEuSGVhZGVyEh8KA3RhZxgCIAEoCzISLnRyYWZ0LnYxLldyaXRlVGFnEgsKA2tleRgDIAEoCRIVCg1leHBlY3RlZF9qc29uGAQgASgJEhIKCnZhbHVlX2pzb24YBSABKAkicwoNQXBwZW5kUmVxdWVzdBIgCgZoZWFkZXIYASABKAsyEC50cmFmdC52MS5IZWFkZXISHwoDdGFnGAIgASgLMhIudHJhZnQudjEuV3JpdGVUYWcSCwoDa2V5GAMgASgJEhIKCnZhbHVlX2pzb24YBCABKAkibAoLSW5jclJlcXVlc3QSIAoGaGVhZGVyGAEgASgLMhAudHJhZnQudjEuSGVhZGVyEh8KA3RhZxgCIAEoCzISLnRyYWZ0LnYxLldyaXRlVGFnEgsKA2tleRgDIAEoCRINCgVkZWx0YRgEIAEoAyI1CgdNaWNyb09wEgkKAWYYASABKAkSCwoDa2V5GAIgASgJEhIKCnZhbHVlX2pzb24YAyABKAkibwoKVHhuUmVxdWVzdBIgCgZoZWFkZXIYASABKAsyEC50cmFmdC52MS5IZWFkZXISHwoDdGFnGAIgASgLMhIudHJhZnQudjEuV3JpdGVUYWcSHgoDb3BzGAMgAygLMhEudHJhZnQudjEuTWljcm9PcCJrCgpHZXRSZXF1ZXN0EiAKBmhlYWRlchgBIAEoCzIQLnRyYWZ0LnYxLkhlYWRlchILCgNrZXkYAiABKAkSLgoLY29uc2lzdGVuY3kYAyABKA4yGS50cmFmdC52MS5SZWFkQ29uc2lzdGVuY3kirAEKB0t2UmVwbHkSIAoGaGVhZGVyGAEgASgLMhAudHJhZnQudjEuSGVhZGVyEiUKBnN0YXR1cxgCIAEoDjIVLnRyYWZ0LnYxLlJlcGx5U3RhdHVzEhEKCWxlYWRlcl9pZBgDIAEoDRITCgtsZWFkZXJfYWRkchgEIAEoCRIOCgZyZWFzb24YBSABKAkSEwoLcmVzdWx0X2pzb24YBiABKAkSCwoDbHNuGAcgASgDIqcCCglCYXRjaEl0ZW0SIwoDcHV0GAEgASgLMhQudHJhZnQudjEuUHV0UmVxdWVzdEgAEikKBmRlbGV0ZRgCIAEoCzIXLnRyYWZ0LnYxLkRlbGV0ZVJlcXVlc3RIABIjCgNjYXMYAyABKAsyFC50cmFmdC52MS5DYXNSZXF1ZXN0SAASKQoGYXBwZW5kGAQgASgLMhcudHJhZnQudjEuQXBwZW5kUmVxdWVzdEgAEiUKBGluY3IYBSABKAsyFS50cmFmdC52MS5JbmNyUmVxdWVzdEgAEiMKA3R4bhgGIAEoCzIULnRyYWZ0LnYxLlR4blJlcXVlc3RIABIjCgNnZXQYByABKAsyFC50cmFmdC52MS5HZXRSZXF1ZXN0SABCCQoHcmVxdWVzdCJUCgxCYXRjaFJlcXVlc3QSIAoGaGVhZGVyGAEgASgLMhAudHJhZnQudjEuSGVhZGVyEiIKBWl0ZW1zGAIgAygLMhMudHJhZnQudjEuQmF0Y2hJdGVtIlIKCkJhdGNoUmVwbHkSIAoGaGVhZGVyGAEgASgLMhAudHJhZnQudjEuSGVhZGVyEiIKB3JlcGxpZXMYAiADKAsyES50cmFmdC52MS5LdlJlcGx5Ik8KEUFkZExlYXJuZXJSZXF1ZXN0EiAKBmhlYWRlchgBIAEoCzIQLnRyYWZ0LnYxLkhlYWRlchIKCgJpZBgCIAEoDRIMCgRhZGRyGAMgASgJInMKE0NoYW5nZUNvbmZpZ1JlcXVlc3QSIAoGaGVhZGVyGAEgASgLMhAudHJhZnQudjEuSGVhZGVyEhEKCXZvdGVyX2lkcxgCIAMoDRInCgZjb25maWcYAyABKAsyFy50cmFmdC52MS5DbHVzdGVyQ29uZmlnIkMKE1JlbW92ZU1lbWJlclJlcXVlc3QSIAoGaGVhZGVyGAEgASgLMhAudHJhZnQudjEuSGVhZGVyEgoKAmlkGAIgASgNIjQKEEdldENvbmZpZ1JlcXVlc3QSIAoGaGVhZGVyGAEgASgLMhAudHJhZnQudjEuSGVhZGVyIrcBCgtDb25maWdSZXBseRIgCgZoZWFkZXIYASABKAsyEC50cmFmdC52MS5IZWFkZXISJQoGc3RhdHVzGAIgASgOMhUudHJhZnQudjEuUmVwbHlTdGF0dXMSEQoJbGVhZGVyX2lkGAMgASgNEhMKC2xlYWRlcl9hZGRyGAQgASgJEg4KBnJlYXNvbhgFIAEoCRInCgZjb25maWcYBiABKAsyFy50cmFmdC52MS5DbHVzdGVyQ29uZmlnIjEKDVN0YXR1c1JlcXVlc3QSIAoGaGVhZGVyGAEgASgLMhAudHJhZnQudjEuSGVhZGVyIjsKDUJpdG1hcFN1bW1hcnkSDgoGb2Zmc2V0GAEgASgEEgsKA2xlbhgCIAEoBBINCgVjb3VudBgDIAEoBCKGAwoLU3RhdHVzUmVwbHkSIAoGaGVhZGVyGAEgASgLMhAudHJhZnQudjEuSGVhZGVyEgoKAmlkGAIgASgNEgwKBHJvbGUYAyABKAkSIAoGYmFsbG90GAQgASgLMhAudHJhZnQudjEuQmFsbG90EhEKCWxlYWRlcl9pZBgFIAEoDRITCgtsZWFkZXJfYWRkchgGIAEoCRINCgVyZWFkeRgHIAEoCBIjCgljb21taXR0ZXIYCCABKAsyEC50cmFmdC52MS5CYWxsb3QSKQoIYWNjZXB0ZWQYCSABKAsyFy50cmFmdC52MS5CaXRtYXBTdW1tYXJ5EioKCWNvbW1pdHRlZBgKIAEoCzIXLnRyYWZ0LnYxLkJpdG1hcFN1bW1hcnkSKAoHYXBwbGllZBgLIAEoCzIXLnRyYWZ0LnYxLkJpdG1hcFN1bW1hcnkSJwoGY29uZmlnGAwgASgLMhcudHJhZnQudjEuQ2x1c3RlckNvbmZpZxITCgtzdGF0dXNfanNvbhgNIAEoCSpyCg9SZWFkQ29uc2lzdGVuY3kSIAocUkVBRF9DT05TSVNURU5DWV9VTlNQRUNJRklFRBAAEiEKHVJFQURfQ09OU0lTVEVOQ1lfTElORUFSSVpBQkxFEAESGgoWUkVBRF9DT05TSVNURU5DWV9TVEFMRRACKq4BCgtSZXBseVN0YXR1cxIcChhSRVBMWV9TVEFUVVNfVU5TUEVDSUZJRUQQABITCg9SRVBMWV9TVEFUVVNfT0sQARIbChdSRVBMWV9TVEFUVVNfTk9UX0xFQURFUhACEhoKFlJFUExZX1NUQVRVU19OT1RfUkVBRFkQAxIYChRSRVBMWV9TVEFUVVNfVU5LTk9XThAEEhkKFVJFUExZX1NUQVRVU19SRUpFQ1RFRBAFMuYFCgdUUmFmdEtWEi4KA1B1dBIULnRyYWZ0LnYxLlB1dFJlcXVlc3QaES50cmFmdC52MS5LdlJlcGx5EjQKBkRlbGV0ZRIXLnRyYWZ0LnYxLkRlbGV0ZVJlcXVlc3QaES50cmFmdC52MS5LdlJlcGx5Ei4KA0NhcxIULnRyYWZ0LnYxLkNhc1JlcXVlc3QaES50cmFmdC52MS5LdlJlcGx5EjQKBkFwcGVuZBIXLnRyYWZ0LnYxLkFwcGVuZFJlcXVlc3QaES50cmFmdC52MS5LdlJlcGx5EjAKBEluY3ISFS50cmFmdC52MS5JbmNyUmVxdWVzdBoRLnRyYWZ0LnYxLkt2UmVwbHkSLgoDVHhuEhQudHJhZnQudjEuVHhuUmVxdWVzdBoRLnRyYWZ0LnYxLkt2UmVwbHkSLgoDR2V0EhQudHJhZnQudjEuR2V0UmVxdWVzdBoRLnRyYWZ0LnYxLkt2UmVwbHkSQAoKQWRkTGVhcm5lchIbLnRyYWZ0LnYxLkFkZExlYXJuZXJSZXF1ZXN0GhUudHJhZnQudjEuQ29uZmlnUmVwbHkSRAoMQ2hhbmdlQ29uZmlnEh0udHJhZnQudjEuQ2hhbmdlQ29uZmlnUmVxdWVzdBoVLnRyYWZ0LnYxLkNvbmZpZ1JlcGx5EkQKDFJlbW92ZU1lbWJlchIdLnRyYWZ0LnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaFS50cmFmdC52MS5Db25maWdSZXBseRI+CglHZXRDb25maWcSGi50cmFmdC52MS5HZXRDb25maWdSZXF1ZXN0GhUudHJhZnQudjEuQ29uZmlnUmVwbHkSOAoGU3RhdHVzEhcudHJhZnQudjEuU3RhdHVzUmVxdWVzdBoVLnRyYWZ0LnYxLlN0YXR1c1JlcGx5EjUKBUJhdGNoEhYudHJhZnQudjEuQmF0Y2hSZXF1ZXN0GhQudHJhZnQudjEuQmF0Y2hSZXBseWIGcHJvdG8z", [file_traft_v1_common]);
 
 /**
  * Identifies a write for exactly-once retries. An empty client_id turns deduplication off.
@@ -337,6 +337,113 @@ export const KvReplySchema: GenMessage<KvReply> = /*@__PURE__*/
   messageDesc(file_traft_v1_kv, 9);
 
 /**
+ * One request of a batch. The header of an embedded request is ignored: the batch's header counts.
+ *
+ * @generated from message traft.v1.BatchItem
+ */
+export type BatchItem = Message<"traft.v1.BatchItem"> & {
+  /**
+   * @generated from oneof traft.v1.BatchItem.request
+   */
+  request: {
+    /**
+     * @generated from field: traft.v1.PutRequest put = 1;
+     */
+    value: PutRequest;
+    case: "put";
+  } | {
+    /**
+     * @generated from field: traft.v1.DeleteRequest delete = 2;
+     */
+    value: DeleteRequest;
+    case: "delete";
+  } | {
+    /**
+     * @generated from field: traft.v1.CasRequest cas = 3;
+     */
+    value: CasRequest;
+    case: "cas";
+  } | {
+    /**
+     * @generated from field: traft.v1.AppendRequest append = 4;
+     */
+    value: AppendRequest;
+    case: "append";
+  } | {
+    /**
+     * @generated from field: traft.v1.IncrRequest incr = 5;
+     */
+    value: IncrRequest;
+    case: "incr";
+  } | {
+    /**
+     * @generated from field: traft.v1.TxnRequest txn = 6;
+     */
+    value: TxnRequest;
+    case: "txn";
+  } | {
+    /**
+     * @generated from field: traft.v1.GetRequest get = 7;
+     */
+    value: GetRequest;
+    case: "get";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message traft.v1.BatchItem.
+ * Use `create(BatchItemSchema)` to create a new message.
+ */
+export const BatchItemSchema: GenMessage<BatchItem> = /*@__PURE__*/
+  messageDesc(file_traft_v1_kv, 10);
+
+/**
+ * @generated from message traft.v1.BatchRequest
+ */
+export type BatchRequest = Message<"traft.v1.BatchRequest"> & {
+  /**
+   * @generated from field: traft.v1.Header header = 1;
+   */
+  header?: Header | undefined;
+
+  /**
+   * @generated from field: repeated traft.v1.BatchItem items = 2;
+   */
+  items: BatchItem[];
+};
+
+/**
+ * Describes the message traft.v1.BatchRequest.
+ * Use `create(BatchRequestSchema)` to create a new message.
+ */
+export const BatchRequestSchema: GenMessage<BatchRequest> = /*@__PURE__*/
+  messageDesc(file_traft_v1_kv, 11);
+
+/**
+ * @generated from message traft.v1.BatchReply
+ */
+export type BatchReply = Message<"traft.v1.BatchReply"> & {
+  /**
+   * @generated from field: traft.v1.Header header = 1;
+   */
+  header?: Header | undefined;
+
+  /**
+   * One reply per item, in item order. An invalid item gets REPLY_STATUS_REJECTED.
+   *
+   * @generated from field: repeated traft.v1.KvReply replies = 2;
+   */
+  replies: KvReply[];
+};
+
+/**
+ * Describes the message traft.v1.BatchReply.
+ * Use `create(BatchReplySchema)` to create a new message.
+ */
+export const BatchReplySchema: GenMessage<BatchReply> = /*@__PURE__*/
+  messageDesc(file_traft_v1_kv, 12);
+
+/**
  * @generated from message traft.v1.AddLearnerRequest
  */
 export type AddLearnerRequest = Message<"traft.v1.AddLearnerRequest"> & {
@@ -361,7 +468,7 @@ export type AddLearnerRequest = Message<"traft.v1.AddLearnerRequest"> & {
  * Use `create(AddLearnerRequestSchema)` to create a new message.
  */
 export const AddLearnerRequestSchema: GenMessage<AddLearnerRequest> = /*@__PURE__*/
-  messageDesc(file_traft_v1_kv, 10);
+  messageDesc(file_traft_v1_kv, 13);
 
 /**
  * Either a list of voter ids (a majority config over them) or an explicit config.
@@ -390,7 +497,7 @@ export type ChangeConfigRequest = Message<"traft.v1.ChangeConfigRequest"> & {
  * Use `create(ChangeConfigRequestSchema)` to create a new message.
  */
 export const ChangeConfigRequestSchema: GenMessage<ChangeConfigRequest> = /*@__PURE__*/
-  messageDesc(file_traft_v1_kv, 11);
+  messageDesc(file_traft_v1_kv, 14);
 
 /**
  * @generated from message traft.v1.RemoveMemberRequest
@@ -412,7 +519,7 @@ export type RemoveMemberRequest = Message<"traft.v1.RemoveMemberRequest"> & {
  * Use `create(RemoveMemberRequestSchema)` to create a new message.
  */
 export const RemoveMemberRequestSchema: GenMessage<RemoveMemberRequest> = /*@__PURE__*/
-  messageDesc(file_traft_v1_kv, 12);
+  messageDesc(file_traft_v1_kv, 15);
 
 /**
  * @generated from message traft.v1.GetConfigRequest
@@ -429,7 +536,7 @@ export type GetConfigRequest = Message<"traft.v1.GetConfigRequest"> & {
  * Use `create(GetConfigRequestSchema)` to create a new message.
  */
 export const GetConfigRequestSchema: GenMessage<GetConfigRequest> = /*@__PURE__*/
-  messageDesc(file_traft_v1_kv, 13);
+  messageDesc(file_traft_v1_kv, 16);
 
 /**
  * @generated from message traft.v1.ConfigReply
@@ -471,7 +578,7 @@ export type ConfigReply = Message<"traft.v1.ConfigReply"> & {
  * Use `create(ConfigReplySchema)` to create a new message.
  */
 export const ConfigReplySchema: GenMessage<ConfigReply> = /*@__PURE__*/
-  messageDesc(file_traft_v1_kv, 14);
+  messageDesc(file_traft_v1_kv, 17);
 
 /**
  * @generated from message traft.v1.StatusRequest
@@ -488,7 +595,7 @@ export type StatusRequest = Message<"traft.v1.StatusRequest"> & {
  * Use `create(StatusRequestSchema)` to create a new message.
  */
 export const StatusRequestSchema: GenMessage<StatusRequest> = /*@__PURE__*/
-  messageDesc(file_traft_v1_kv, 15);
+  messageDesc(file_traft_v1_kv, 18);
 
 /**
  * @generated from message traft.v1.BitmapSummary
@@ -515,7 +622,7 @@ export type BitmapSummary = Message<"traft.v1.BitmapSummary"> & {
  * Use `create(BitmapSummarySchema)` to create a new message.
  */
 export const BitmapSummarySchema: GenMessage<BitmapSummary> = /*@__PURE__*/
-  messageDesc(file_traft_v1_kv, 16);
+  messageDesc(file_traft_v1_kv, 19);
 
 /**
  * @generated from message traft.v1.StatusReply
@@ -598,7 +705,7 @@ export type StatusReply = Message<"traft.v1.StatusReply"> & {
  * Use `create(StatusReplySchema)` to create a new message.
  */
 export const StatusReplySchema: GenMessage<StatusReply> = /*@__PURE__*/
-  messageDesc(file_traft_v1_kv, 17);
+  messageDesc(file_traft_v1_kv, 20);
 
 /**
  * @generated from enum traft.v1.ReadConsistency
@@ -784,6 +891,18 @@ export const TRaftKV: GenService<{
     methodKind: "unary";
     input: typeof StatusRequestSchema;
     output: typeof StatusReplySchema;
+  },
+  /**
+   * Many independent key-value requests in one call. The server hands them to the node together,
+   * so they share one Ready, one WAL fsync, one LogForward per follower and one ReadIndex round.
+   * Each request keeps its own WriteTag and gets its own reply, in request order.
+   *
+   * @generated from rpc traft.v1.TRaftKV.Batch
+   */
+  batch: {
+    methodKind: "unary";
+    input: typeof BatchRequestSchema;
+    output: typeof BatchReplySchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_traft_v1_kv, 0);

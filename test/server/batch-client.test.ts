@@ -1,0 +1,150 @@
+// The client library's Batch path against a stand-in TRaftKV server: coalescing, per-call
+// deadlines, and which transport failures leave an outcome unknown.
+import t from 'tap';
+import { create } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import {
+  BatchReplySchema,
+  KvReplySchema,
+  ReadConsistency,
+  ReplyStatus,
+  TRaftKV,
+  type BatchReply,
+  type BatchRequest,
+} from '../../proto/gen/traft/v1/kv_pb.js';
+import { EndpointBatcher, NotSentError } from '../../server/client/batcher.js';
+import { TraftClient } from '../../server/client/client.js';
+import { encodeBatchItem } from '../../server/client/wire.js';
+import { addService, CHANNEL_OPTIONS } from '../../server/transport/grpc.js';
+import { HeaderSchema } from '../../proto/gen/traft/v1/common_pb.js';
+
+interface StandIn {
+  address: string;
+  /** Item count of every Batch request received, in arrival order. */
+  batchSizes: number[];
+  server: grpc.Server;
+}
+
+/** Starts a TRaftKV server whose Batch handler is `batch`; every other method is unimplemented. */
+async function startStandIn(batch: (request: BatchRequest) => Promise<BatchReply>): Promise<StandIn> {
+  const server = new grpc.Server(CHANNEL_OPTIONS);
+  const batchSizes: number[] = [];
+  const unimplemented = async (): Promise<never> => {
+    throw new Error('not implemented by the stand-in server');
+  };
+  const handlers = new Proxy({}, {
+    get: (_target, name) => {
+      if (name !== 'batch') return unimplemented;
+      return (request: BatchRequest) => {
+        batchSizes.push(request.items.length);
+        return batch(request);
+      };
+    },
+  });
+  addService(server, TRaftKV, handlers as never);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+  });
+  return { address: `127.0.0.1:${port}`, batchSizes, server };
+}
+
+/** Replies OK with a `done` result to every item. */
+function okReplies(request: BatchRequest): BatchReply {
+  const replies = request.items.map(() => create(KvReplySchema, { status: ReplyStatus.OK, resultJson: '{"kind":"done"}', lsn: 1n }));
+  return create(BatchReplySchema, { replies });
+}
+
+function delayMs(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+t.test('calls in one turn share a batch', async (t) => {
+  const standIn = await startStandIn(async (request) => okReplies(request));
+  t.teardown(() => standIn.server.forceShutdown());
+  const client = await TraftClient.connect([standIn.address], { rpcTimeoutMs: 2000 });
+  t.teardown(() => client.close());
+
+  const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => client.put(`k${i}`, i)));
+  t.ok(outcomes.every((outcome) => outcome.type === 'ok'), 'every put is ok');
+  t.same(standIn.batchSizes, [20], 'one Batch RPC carried all 20 puts');
+});
+
+t.test('calls wait for the batch in flight', async (t) => {
+  let firstArrived: () => void = () => undefined;
+  const firstArrival = new Promise<void>((resolve) => (firstArrived = resolve));
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const standIn = await startStandIn(async (request) => {
+    if (standIn.batchSizes.length === 1) {
+      firstArrived();
+      await gate;
+    }
+    return okReplies(request);
+  });
+  t.teardown(() => standIn.server.forceShutdown());
+  const client = await TraftClient.connect([standIn.address], { rpcTimeoutMs: 5000 });
+  t.teardown(() => client.close());
+
+  const first = Array.from({ length: 3 }, (_, i) => client.get(`a${i}`));
+  await firstArrival;
+  const second: Promise<unknown>[] = [];
+  for (let i = 0; i < 4; i++) {
+    second.push(client.put(`b${i}`, i));
+    await delayMs(5);
+  }
+  release();
+  await Promise.all([...first, ...second]);
+  t.same(standIn.batchSizes, [3, 4], 'the four later calls left together once the first batch returned');
+});
+
+t.test('queued call past its deadline is not sent', async (t) => {
+  const standIn = await startStandIn(async (request) => {
+    await delayMs(400);
+    return okReplies(request);
+  });
+  t.teardown(() => standIn.server.forceShutdown());
+  const channel = new grpc.Client(standIn.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  t.teardown(() => channel.close());
+  const batcher = new EndpointBatcher(channel, () => create(HeaderSchema, {}), 16);
+  const item = encodeBatchItem({ kind: 'get', key: 'k', consistency: ReadConsistency.LINEARIZABLE }, undefined);
+
+  const slow = batcher.call(item, Date.now() + 3000);
+  await delayMs(50);
+  const queued = batcher.call(item, Date.now() + 100);
+  await t.rejects(queued, NotSentError, 'the queued call is rejected as never sent');
+  const reply = await slow;
+  t.equal(reply.status, ReplyStatus.OK, 'the batch in flight still completes');
+  t.same(standIn.batchSizes, [1], 'the expired call never reached the server');
+});
+
+t.test('deadline in flight is unknown', async (t) => {
+  const standIn = await startStandIn(async (request) => {
+    await delayMs(600);
+    return okReplies(request);
+  });
+  t.teardown(() => standIn.server.forceShutdown());
+  const client = await TraftClient.connect([standIn.address], { rpcTimeoutMs: 200 });
+  t.teardown(() => client.close());
+
+  const outcome = await client.put('k', 1);
+  t.equal(outcome.type, 'info', 'a put whose batch outlived its deadline may have happened');
+  t.equal(standIn.batchSizes.length, 1, 'the put was sent once');
+});
+
+t.test('connection lost mid-call is unknown', async (t) => {
+  let arrived: () => void = () => undefined;
+  const arrival = new Promise<void>((resolve) => (arrived = resolve));
+  const standIn = await startStandIn(async () => {
+    arrived();
+    return new Promise<BatchReply>(() => undefined);
+  });
+  const client = await TraftClient.connect([standIn.address], { rpcTimeoutMs: 5000, attemptsMax: 1 });
+  t.teardown(() => client.close());
+
+  const pending = client.put('k', 1);
+  await arrival;
+  standIn.server.forceShutdown();
+  const outcome = await pending;
+  t.equal(outcome.type, 'info', 'a write whose connection dropped after sending may have happened');
+  t.notMatch(outcome.type === 'info' ? outcome.reason : '', /No connection established/, 'the failure is a lost connection');
+});
