@@ -152,7 +152,7 @@ export class ProxyMesh {
     return [...this.links.values()].filter((proxy) => proxy.from !== CLIENTS_ID).map((proxy) => [proxy.from, proxy.to]);
   }
 
-  /** Every client link as [CLIENTS_ID, to], in a stable order; empty without client links. */
+  /** Lists every client link as [CLIENTS_ID, to], in a stable order (empty without client links). */
   clientLinkList(): [number, number][] {
     return [...this.links.values()].filter((proxy) => proxy.from === CLIENTS_ID).map((proxy) => [proxy.from, proxy.to]);
   }

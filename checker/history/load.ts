@@ -119,10 +119,9 @@ export async function loadHistoryWithLines(path: string, format?: HistoryFormat)
 }
 
 /**
- * Makes times non-decreasing in history order. A Jepsen history lists ops in the order Jepsen
- * observed them, but older Jepsen versions took each op's time on the worker thread before
- * appending it, so neighbouring times can be out of order by a little. The history order is
- * the one to trust, so an op whose time is earlier than its predecessor's gets that time.
+ * Makes times non-decreasing in history order. An imported history lists ops in the order they
+ * were observed, while times taken on different threads can disagree with it by a little. The
+ * order wins, so an op whose time is earlier than its predecessor's gets that time.
  */
 function clampTimes(ops: Op[]): void {
   for (let position = 1; position < ops.length; position += 1) {
