@@ -95,12 +95,14 @@ export function nemesisGenerator(families: readonly NemesisFamily[], nodeIds: re
   if (families.length === 0) return { step: () => ({ kind: 'done' }) };
   const schedule = (state: ScheduleState): Generator<NemesisOp> => ({
     step(ctx) {
+      // A step that only waits draws nothing, so how often the caller polls cannot shift the
+      // seeded schedule.
+      if (state.dueNs !== undefined && ctx.timeNs < state.dueNs) return { kind: 'pending', next: schedule(state), untilNs: state.dueNs };
       const gapNs = Math.floor(intervalNs * (0.5 + ctx.random.float()));
       if (state.dueNs === undefined) {
         const dueNs = ctx.timeNs + gapNs;
         return { kind: 'pending', next: schedule({ ...state, active: false, dueNs }), untilNs: dueNs };
       }
-      if (ctx.timeNs < state.dueNs) return { kind: 'pending', next: schedule(state), untilNs: state.dueNs };
       if (state.active) return { kind: 'op', op: { kind: 'heal' }, next: schedule({ ...state, active: false, dueNs: ctx.timeNs + gapNs }) };
       const bag = state.bag.length > 0 ? state.bag : ctx.random.shuffled(families);
       const family = bag[0] as NemesisFamily;

@@ -286,9 +286,11 @@ export class Driver {
       this.sendForwards(ready);
     }
     if (this.options.ackBeforeFsync) {
-      // Planted bug: messages and replies leave before their batch is durable, so a crash
-      // can lose a vote or a write that a peer or a client already saw.
+      // Planted bug: the node takes the batch as durable at once, so messages and replies leave
+      // before it is, and a crash can lose a vote or a write that a peer or a client already saw.
       this.release(ready, waiters, false);
+      this.node.advance(ready);
+      this.inFlight -= 1;
     }
     this.releaseChain = this.releaseChain
       .then(() => durable)
@@ -298,9 +300,9 @@ export class Driver {
         }
         if (!this.options.ackBeforeFsync) {
           this.release(ready, waiters, forwardsSent);
+          this.node.advance(ready);
+          this.inFlight -= 1;
         }
-        this.node.advance(ready);
-        this.inFlight -= 1;
         if (isBarrier) {
           this.barriersInFlight -= 1;
         }

@@ -37,6 +37,17 @@ t.test('each round of faults uses every family once', async (t) => {
   }
 });
 
+t.test('polling a waiting schedule draws nothing', async (t) => {
+  const generator = nemesisGenerator(['kill', 'pause', 'partition'], [1, 2, 3], 2 * NS_PER_S);
+  const first = generator.step({ timeNs: 0, random: new Random(4) });
+  t.equal(first.kind, 'pending');
+  if (first.kind !== 'pending') return;
+  const random = new Random(9);
+  const before = new Random(9).uint32();
+  first.next.step({ timeNs: 1, random });
+  t.equal(random.uint32(), before, 'an early poll leaves the random source untouched');
+});
+
 t.test('no families, no faults', async (t) => {
   const ops = simulate(nemesisGenerator([], [1, 2, 3], NS_PER_S), new Random(1), { endNs: 100 * NS_PER_S, opCostNs: 1, opsMax: 10 });
   t.equal(ops.length, 0);
