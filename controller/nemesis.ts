@@ -16,7 +16,7 @@ export type NemesisFamily = (typeof NEMESIS_FAMILIES)[number];
 
 export const NEMESIS_DESCRIPTIONS: Record<NemesisFamily, string> = {
   kill: 'kill -9 one, a minority, a majority, all, or the leader; restart them at the next step',
-  pause: 'SIGSTOP one, a minority, a majority or all until the next step, or the leader again and again for about one client timeout each',
+  pause: 'SIGSTOP one, a minority, a majority or all until the next step, or the leader at least twice for about one client timeout each',
   partition: `cut links through the proxy mesh (${PARTITION_SHAPES.join(', ')}) and drop client connections now and then; heal at the next step`,
 };
 
@@ -29,7 +29,7 @@ export type TargetMode = (typeof TARGET_MODES)[number];
  * favour two modes: every node at once, which loses acknowledged writes that were not yet durable,
  * and the leader, whose clients then retry their writes against the next leader.
  */
-const PAUSE_MODE_WEIGHTS: Record<TargetMode, number> = { one: 1, minority: 1, majority: 1, all: 1, leader: 8 };
+const PAUSE_MODE_WEIGHTS: Record<TargetMode, number> = { one: 1, minority: 1, majority: 1, all: 1, leader: 16 };
 const KILL_MODE_WEIGHTS: Record<TargetMode, number> = { one: 1, minority: 1, majority: 1, all: 10, leader: 4 };
 /** Isolating one follower (`one`) makes it campaign again and again; `flaky` loses peer messages. */
 const SHAPE_WEIGHTS: Record<PartitionShape, number> = { halves: 2, one: 2, leader: 3, 'majorities-ring': 1, bridge: 1, 'one-way': 2, flaky: 3 };
@@ -41,6 +41,8 @@ const SHAPE_WEIGHTS: Record<PartitionShape, number> = { halves: 2, one: 2, leade
  */
 const LEADER_PAUSE_RPC_TIMEOUTS_MIN = 1.3;
 const LEADER_PAUSE_RPC_TIMEOUTS_MAX = 1.9;
+/** Leader pauses each pause fault makes at least, even when its heal comes sooner. */
+const LEADER_PAUSE_ROUNDS_MIN = 2;
 /** Between two leader pauses: time for the woken leader to step down and the new one to serve. */
 const LEADER_PAUSE_GAP_MS_MIN = 300;
 const LEADER_PAUSE_GAP_MS_MAX = 800;
@@ -161,6 +163,8 @@ interface LeaderPauses {
   stopped: boolean;
   /** True while a leader is stopped: a heal lets that pause run its full length. */
   pausing: boolean;
+  /** Pause attempts so far, counting those that found no leader. */
+  rounds: number;
   /** Ends the current wait early. */
   wake: () => void;
   done: Promise<void>;
@@ -266,7 +270,7 @@ export class Nemesis {
    */
   private startLeaderPauses(random: Random): void {
     let wake = (): void => undefined;
-    const pauses: LeaderPauses = { stopped: false, pausing: false, wake: () => wake(), done: Promise.resolve() };
+    const pauses: LeaderPauses = { stopped: false, pausing: false, rounds: 0, wake: () => wake(), done: Promise.resolve() };
     const waitMs = (ms: number): Promise<void> =>
       new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, ms);
@@ -276,9 +280,9 @@ export class Nemesis {
         };
       });
     const loop = async (): Promise<void> => {
-      while (!pauses.stopped) {
+      while (!pauses.stopped || pauses.rounds < LEADER_PAUSE_ROUNDS_MIN) {
+        pauses.rounds += 1;
         const leader = await this.findLeader();
-        if (pauses.stopped) return;
         if (leader !== undefined && !this.paused.has(leader)) {
           const pauseMs = Math.round(this.rpcTimeoutMs * (LEADER_PAUSE_RPC_TIMEOUTS_MIN + random.float() * (LEADER_PAUSE_RPC_TIMEOUTS_MAX - LEADER_PAUSE_RPC_TIMEOUTS_MIN)));
           pauses.pausing = true;
@@ -292,7 +296,7 @@ export class Nemesis {
             this.cluster.resume(leader);
             this.paused.delete(leader);
           });
-          if (pauses.stopped) return;
+          if (pauses.stopped && pauses.rounds >= LEADER_PAUSE_ROUNDS_MIN) return;
         }
         await waitMs(random.intBetween(LEADER_PAUSE_GAP_MS_MIN, LEADER_PAUSE_GAP_MS_MAX));
       }
@@ -302,15 +306,15 @@ export class Nemesis {
   }
 
   /**
-   * Stops the leader pauses. A pause under way runs to its end, because a leader woken early
-   * would not have outlived its clients' timeouts.
+   * Stops the leader pauses once LEADER_PAUSE_ROUNDS_MIN rounds are done. A pause under way runs
+   * to its end, because a leader woken early would not have outlived its clients' timeouts.
    */
   private async stopLeaderPauses(): Promise<void> {
     const pauses = this.leaderPauses;
     if (pauses === undefined) return;
     this.leaderPauses = undefined;
     pauses.stopped = true;
-    if (!pauses.pausing) pauses.wake();
+    if (!pauses.pausing && pauses.rounds >= LEADER_PAUSE_ROUNDS_MIN) pauses.wake();
     await pauses.done;
   }
 

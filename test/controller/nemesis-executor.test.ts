@@ -67,7 +67,7 @@ t.test('leader pauses follow the leader and end with the heal', async (t) => {
   }
 });
 
-t.test('heal waits for a pause under way', async (t) => {
+t.test('heal waits for two pauses', async (t) => {
   const fake = fakeCluster();
   const { recorder, ops } = fakeRecorder();
   const nemesis = new Nemesis(fake.cluster, recorder, async () => 1, silent, 200);
@@ -82,6 +82,7 @@ t.test('heal waits for a pause under way', async (t) => {
   t.ok(pause !== undefined);
   t.ok(healMs >= (pause?.value.durationMs ?? 0) - 40, `the heal waited ${healMs} ms for the pause to end`);
   t.same(fake.calls.slice(-1), ['resume 1']);
+  t.equal(ops.filter((op) => op.f === 'pause' && op.type === 'info').length, 2, 'an early heal still gets two pauses');
 });
 
 t.test('partitions drop every client link now and then', async (t) => {
