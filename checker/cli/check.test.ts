@@ -5,34 +5,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import type { Op } from '../history/types.js';
-import { runCheck, type CheckCliOptions } from './check.js';
+import type { CheckCliOptions } from './check.js';
+import { runCheckCaptured as run } from './run-captured.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'traft-check-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));
 const corpus = resolve(dirname(fileURLToPath(import.meta.url)), '../..', '../shared/corpus');
 
-/** Runs runCheck with stdout and stderr captured. */
-async function run(files: string[], options: CheckCliOptions = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const writeOut = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => {
-    stdout += chunk;
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => {
-    stderr += chunk;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await runCheck(files, options);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-  }
-}
 
 function jsonl(ops: Array<Omit<Op, 'index' | 'time'>>): string {
   return ops.map((op, index) => JSON.stringify({ index, time: index * 100, ...op })).join('\n');

@@ -62,7 +62,7 @@ export function addKvService(server: grpc.Server, options: KvServiceOptions): vo
   const value = (text: string, field: string) => parseJsonField(jsonValueSchema, text, field);
 
   /**
-   * Runs one key-value request. Invalid input throws InvalidRequestError before the node sees
+   * Runs one key-value request. Invalid input throws InvalidRequestError before the node receives
    * the request. The single-op RPCs and every item of a Batch go through here, so the two paths
    * validate and map outcomes alike.
    */

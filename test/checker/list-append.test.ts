@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import t from 'tap';
-import { runCheck, type CheckCliOptions } from '../../checker/cli/check.js';
+import { runCheckCaptured as check } from '../../checker/cli/run-captured.js';
 import { writeEdnHistory } from '../../checker/history/edn.js';
 import { loadHistory } from '../../checker/history/load.js';
 
@@ -40,28 +40,6 @@ function expectations(): Expectation[] {
   });
 }
 
-/** Runs `traft check` in-process with stdout and stderr captured. */
-async function check(files: string[], options: CheckCliOptions): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const writeOut = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => {
-    stdout += chunk;
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => {
-    stderr += chunk;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await runCheck(files, options);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-  }
-}
 
 t.test('recorded list-append verdicts', async (t) => {
   const rows = expectations();
