@@ -2,7 +2,8 @@
 // changes, one pending change at a time, removing the leader, and purge plus InstallSnapshot.
 import t from 'tap';
 import { majorityConfig } from './quorum.js';
-import { TestCluster } from './test-cluster.js';
+import { RESEND_DELAY_HEARTBEATS } from './replication.js';
+import { HEARTBEAT_TICKS, TestCluster } from './test-cluster.js';
 import type { ClusterConfig } from './types.js';
 
 function configsInLog(cluster: TestCluster, id: number): ClusterConfig[] {
@@ -109,7 +110,7 @@ t.test('in-order commit waits for the prefix', async (t) => {
   cluster.deliverAll();
   t.notOk(cluster.outcomes.has(second), 'the later write waits for the hole below it');
   cluster.heal();
-  cluster.tick(3);
+  cluster.tick((RESEND_DELAY_HEARTBEATS + 1) * HEARTBEAT_TICKS);
   t.equal(cluster.outcomes.get(first)?.status, 'ok');
   t.equal(cluster.outcomes.get(second)?.status, 'ok');
 });

@@ -1,7 +1,8 @@
 // Replication edge cases on a 3–5 node in-memory cluster: commit, apply, acks, Committed
 // propagation, out-of-order commit, dedup, heartbeats, step-down and the base-coverage switch.
 import t from 'tap';
-import { TestCluster } from './test-cluster.js';
+import { RESEND_DELAY_HEARTBEATS } from './replication.js';
+import { HEARTBEAT_TICKS, TestCluster } from './test-cluster.js';
 import type { ClientOutcome } from './types.js';
 
 function okValue(outcome: ClientOutcome | undefined): unknown {
@@ -113,8 +114,35 @@ t.test('out-of-order commit: a later write commits first', async (t) => {
   t.ok(committed.has(1), 'lsn 1 is committed above the hole');
 
   cluster.heal();
-  cluster.tick(3);
+  cluster.tick((RESEND_DELAY_HEARTBEATS + 1) * HEARTBEAT_TICKS);
   t.equal(cluster.outcomes.get(first)?.status, 'ok', 'the first write commits after a heartbeat resends it');
+});
+
+t.test('heartbeat skips records still in flight', async (t) => {
+  const cluster = new TestCluster({ size: 3 });
+  cluster.campaign(1);
+  cluster.tick(HEARTBEAT_TICKS);
+  const put = cluster.propose(1, { kind: 'put', key: 'a', value: 1 });
+  const sent = cluster.take((msg) => msg.type === 'log-forward' && msg.records.length > 0);
+  t.equal(sent.length, 2, 'the append went to both followers');
+
+  // Hold every message so nothing is acknowledged, and count the records heartbeats carry.
+  const carriedAt = (ticks: number): number => {
+    let carried = 0;
+    for (let k = 0; k < ticks; k++) {
+      cluster.node(1).tick();
+      cluster.process(1);
+      for (const msg of cluster.take(() => true)) {
+        if (msg.type === 'log-forward') carried += msg.records.length;
+      }
+    }
+    return carried;
+  };
+  t.equal(carriedAt(RESEND_DELAY_HEARTBEATS * HEARTBEAT_TICKS - 1), 0, 'heartbeats within the delay resend nothing');
+  t.equal(carriedAt(HEARTBEAT_TICKS), 2, 'the next heartbeat resends the record to each follower');
+
+  cluster.tick(HEARTBEAT_TICKS);
+  t.equal(cluster.outcomes.get(put)?.status, 'ok', 'the resent record commits');
 });
 
 t.test('skipped blind write is acked ok', async (t) => {

@@ -20,7 +20,7 @@ import { bitOf, isCommitQuorum, replicationTargets } from './membership.js';
 import { isQuorum } from './quorum.js';
 import { noteReadAck } from './read-index.js';
 import { sendSnapshot } from './snapshot.js';
-import type { FollowerState, LeaderState, NodeCore } from './state.js';
+import type { FollowerState, LeaderState, NodeCore, SentRange } from './state.js';
 import type { ClientTag, Command, LogRecord, Message, MessageBody } from './types.js';
 
 type LogForward = Extract<Message, { type: 'log-forward' }>;
@@ -51,7 +51,43 @@ export function newFollower(id: number, knownCommitted: TailBitmap | null, nowTi
     lastReplyTick: nowTick,
     syncSentAtTick: Number.NEGATIVE_INFINITY,
     snapshotSentAtTick: Number.NEGATIVE_INFINITY,
+    recentSends: [],
   };
+}
+
+/**
+ * Heartbeats after which a record sent to a follower counts as lost and is resent. Under load a
+ * LogForward and its reply take longer than one heartbeat, so resending after one would send
+ * every in-flight record twice.
+ */
+export const RESEND_DELAY_HEARTBEATS = 2;
+
+function resendDelayTicks(core: NodeCore): number {
+  return RESEND_DELAY_HEARTBEATS * core.opts.heartbeatTicks;
+}
+
+/** Notes that records `fromSeq`..`toSeq`, ascending and above every earlier send, went to `follower` now. */
+function noteSent(core: NodeCore, follower: FollowerState, fromSeq: number, toSeq: number): void {
+  const sends = follower.recentSends;
+  const last = sends[sends.length - 1];
+  if (last !== undefined && last.tick === core.tickCount) {
+    last.toSeq = Math.max(last.toSeq, toSeq);
+    return;
+  }
+  sends.push({ tick: core.tickCount, fromSeq, toSeq });
+}
+
+/**
+ * Returns the lowest seq sent to `follower` within the resend delay; records at or above it are
+ * in flight. Sends appear in seq order, so every record above the returned seq was sent since.
+ */
+function inFlightFromSeq(core: NodeCore, follower: FollowerState): number {
+  const sends = follower.recentSends;
+  const oldestRecentTick = core.tickCount - resendDelayTicks(core);
+  let expired = 0;
+  while (expired < sends.length && (sends[expired] as SentRange).tick <= oldestRecentTick) expired++;
+  if (expired > 0) sends.splice(0, expired);
+  return sends.length === 0 ? Number.POSITIVE_INFINITY : (sends[0] as SentRange).fromSeq;
 }
 
 /** Returns the progress record for `id`, creating it when a config change made `id` a target. */
@@ -87,6 +123,7 @@ export function flushAppends(core: NodeCore, lead: LeaderState): void {
     for (let k = 0; k < records.length; k += max) {
       core.send(id, logForward(core, lead, records.slice(k, k + max)));
     }
+    noteSent(core, follower, (records[0] as LogRecord).seq, (records[records.length - 1] as LogRecord).seq);
   }
 }
 
@@ -126,8 +163,8 @@ export function broadcastReadRound(core: NodeCore, lead: LeaderState): void {
 }
 
 /**
- * Sends one LogForward to a follower. A synced follower gets the records it lacks (up to the
- * per-message maximum). An unsynced one gets a probe, or, when its Committed is known and
+ * Sends one LogForward to a follower. A synced follower gets the records it lacks that were not
+ * sent to it within the resend delay (up to the per-message maximum). An unsynced one gets a probe, or, when its Committed is known and
  * `syncNow` is set or no sync went out this tick, everything the leader holds beyond that
  * Committed so that one message covers the base: the switch is all-or-nothing.
  */
@@ -138,7 +175,8 @@ export function sendToFollower(core: NodeCore, lead: LeaderState, follower: Foll
     if (known.firstMissing() < log.floor) {
       sendSnapshot(core, lead, follower);
     }
-    core.send(follower.id, logForward(core, lead, missingRecords(core, known, core.opts.maxRecordsPerMessage)));
+    const records = missingRecords(core, known, core.opts.maxRecordsPerMessage, inFlightFromSeq(core, follower));
+    core.send(follower.id, logForward(core, lead, records));
     return;
   }
   const known = follower.knownCommitted;
@@ -149,16 +187,16 @@ export function sendToFollower(core: NodeCore, lead: LeaderState, follower: Foll
   follower.syncSentAtTick = core.tickCount;
   // NOTE: the base sync ignores maxRecordsPerMessage, because a follower switches only on a message
   // that covers the whole base. Staging a large base across messages is not implemented.
-  core.send(follower.id, logForward(core, lead, missingRecords(core, known, Number.POSITIVE_INFINITY)));
+  core.send(follower.id, logForward(core, lead, missingRecords(core, known, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY)));
 }
 
-/** Records held at or above the floor whose positions are not in `known`, ascending. */
-function missingRecords(core: NodeCore, known: TailBitmap, max: number): LogRecord[] {
+/** Records held at or above the floor and below `belowSeq` whose positions are not in `known`, ascending. */
+function missingRecords(core: NodeCore, known: TailBitmap, max: number, belowSeq: number): LogRecord[] {
   const log = core.log;
   const records: LogRecord[] = [];
   const start = Math.max(log.floor, known.firstMissing());
   for (const lsn of log.accepted.positionsFrom(start)) {
-    if (records.length >= max) break;
+    if (records.length >= max || lsn >= belowSeq) break;
     if (known.has(lsn)) continue;
     const record = log.get(lsn);
     if (record !== undefined) records.push(record);
@@ -192,6 +230,7 @@ export function handleLogForwardReply(core: NodeCore, msg: LogForwardReply): voi
     case 'need-sync':
       follower.synced = false;
       follower.knownAccepted = null;
+      follower.recentSends = [];
       follower.knownCommitted = msg.committed;
       noteReadAck(core, lead, msg.from, msg.requestId);
       sendToFollower(core, lead, follower, false);
@@ -199,6 +238,7 @@ export function handleLogForwardReply(core: NodeCore, msg: LogForwardReply): voi
     case 'need-snapshot':
       follower.synced = false;
       follower.knownAccepted = null;
+      follower.recentSends = [];
       follower.knownCommitted = msg.committed;
       noteReadAck(core, lead, msg.from, msg.requestId);
       sendSnapshot(core, lead, follower);

@@ -53,6 +53,18 @@ export interface FollowerState {
   lastReplyTick: number;
   syncSentAtTick: number;
   snapshotSentAtTick: number;
+  /**
+   * Seq ranges sent to the follower as they were appended, one entry per tick, oldest first. A
+   * heartbeat does not resend a record sent less than RESEND_DELAY_HEARTBEATS heartbeats ago.
+   */
+  recentSends: SentRange[];
+}
+
+/** Records from `fromSeq` to `toSeq` (inclusive) went to a follower at tick `tick`. */
+export interface SentRange {
+  tick: number;
+  fromSeq: number;
+  toSeq: number;
 }
 
 export interface PendingRead {
