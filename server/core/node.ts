@@ -285,10 +285,10 @@ export class TraftNode {
     const core = this.core;
     const lead = core.lead;
     if (lead === null) return;
-    flushAppends(core, lead);
+    const appendsSent = flushAppends(core, lead);
     if (lead.readRoundRequested) {
       lead.readRoundRequested = false;
-      broadcastReadRound(core, lead);
+      broadcastReadRound(core, lead, appendsSent);
     }
   }
 

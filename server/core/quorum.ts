@@ -148,9 +148,17 @@ function positionsOfFamilies(families: readonly QuorumFamily[]): number[] {
   return [...positions].sort((a, b) => a - b);
 }
 
+/** Voter positions by config. Configs are never mutated once built, and a leader tests one per commit. */
+const voterPositionsByConfig = new WeakMap<ClusterConfig, readonly number[]>();
+
 /** Returns the sorted positions that take part in some quorum; every other member is a learner. */
-export function voterPositions(config: ClusterConfig): number[] {
-  return positionsOfFamilies(config.families);
+export function voterPositions(config: ClusterConfig): readonly number[] {
+  let positions = voterPositionsByConfig.get(config);
+  if (positions === undefined) {
+    positions = positionsOfFamilies(config.families);
+    voterPositionsByConfig.set(config, positions);
+  }
+  return positions;
 }
 
 export function isVoter(config: ClusterConfig, id: number): boolean {

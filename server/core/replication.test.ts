@@ -78,6 +78,27 @@ t.test('linearizable read waits for a heartbeat round', async (t) => {
   t.match(cluster.outcomes.get(followerRead), { status: 'not-leader', leaderId: 1 });
 });
 
+t.test('read beside an append shares its LogForward', async (t) => {
+  const cluster = new TestCluster({ size: 3 });
+  cluster.campaign(1);
+  cluster.propose(1, { kind: 'put', key: 'x', value: 'v' });
+  cluster.deliverAll();
+
+  const leader = cluster.node(1);
+  const readId = 1000;
+  leader.read(readId, 'x');
+  const putId = 1001;
+  leader.propose(putId, { kind: 'put', key: 'y', value: 1 });
+  cluster.process(1);
+  const forwards = cluster.queue.filter((msg) => msg.type === 'log-forward');
+  t.equal(forwards.length, 2, 'one LogForward per follower carries the append and confirms the read');
+  t.ok(forwards.every((msg) => msg.type === 'log-forward' && msg.records.length === 1), 'each carries the new record');
+
+  cluster.deliverAll();
+  t.same(okValue(cluster.outcomes.get(readId)), { kind: 'value', value: 'v' }, 'the read completes on the append replies');
+  t.equal(cluster.outcomes.get(putId)?.status, 'ok', 'the append commits');
+});
+
 t.test('isolated leader cannot ack, majority elects, old leader steps down', async (t) => {
   const cluster = new TestCluster({ size: 3 });
   cluster.campaign(1);

@@ -111,20 +111,28 @@ function logForward(core: NodeCore, lead: LeaderState, records: LogRecord[]): Me
   };
 }
 
-/** Sends the records appended since the last flush to every synced follower. */
-export function flushAppends(core: NodeCore, lead: LeaderState): void {
-  if (lead.unsent.length === 0) return;
+/**
+ * Sends the records appended since the last flush to every synced follower. Returns true when it
+ * sent any: then every synced follower got a LogForward in this flush.
+ */
+export function flushAppends(core: NodeCore, lead: LeaderState): boolean {
+  if (lead.unsent.length === 0) return false;
   const records = lead.unsent;
   lead.unsent = [];
+  // The chunks are cut once and shared by the messages to every follower.
   const max = core.opts.maxRecordsPerMessage;
+  const chunks: LogRecord[][] = [];
+  for (let k = 0; k < records.length; k += max) chunks.push(records.slice(k, k + max));
+  const fromSeq = (records[0] as LogRecord).seq;
+  const toSeq = (records[records.length - 1] as LogRecord).seq;
+
   for (const id of replicationTargets(core)) {
     const follower = followerFor(core, lead, id);
     if (!follower.synced) continue;
-    for (let k = 0; k < records.length; k += max) {
-      core.send(id, logForward(core, lead, records.slice(k, k + max)));
-    }
-    noteSent(core, follower, (records[0] as LogRecord).seq, (records[records.length - 1] as LogRecord).seq);
+    for (const chunk of chunks) core.send(id, logForward(core, lead, chunk));
+    noteSent(core, follower, fromSeq, toSeq);
   }
+  return true;
 }
 
 /**
@@ -152,11 +160,13 @@ export function broadcastHeartbeat(core: NodeCore, lead: LeaderState): void {
  * Sends the heartbeat round a ReadIndex read needs. A synced follower gets a LogForward without
  * records, because what it lacks went out when appended and the periodic heartbeat resends it.
  * So a burst of reads does not resend every unacknowledged record, and the heartbeat timer keeps
- * running.
+ * running. With `syncedAlreadySent`, synced followers get nothing: a LogForward went to each of
+ * them after the reads arrived, and its reply confirms the ballot just as well.
  */
-export function broadcastReadRound(core: NodeCore, lead: LeaderState): void {
+export function broadcastReadRound(core: NodeCore, lead: LeaderState, syncedAlreadySent: boolean): void {
   for (const id of replicationTargets(core)) {
     const follower = followerFor(core, lead, id);
+    if (follower.synced && syncedAlreadySent) continue;
     if (follower.synced) core.send(id, logForward(core, lead, []));
     else sendToFollower(core, lead, follower, false);
   }
