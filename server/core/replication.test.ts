@@ -99,6 +99,20 @@ t.test('read beside an append shares its LogForward', async (t) => {
   t.equal(cluster.outcomes.get(putId)?.status, 'ok', 'the append commits');
 });
 
+t.test('proposals of one Ready share a records op', async (t) => {
+  const cluster = new TestCluster({ size: 3 });
+  cluster.campaign(1);
+  const leader = cluster.node(1);
+  leader.propose(2000, { kind: 'put', key: 'a', value: 1 });
+  leader.propose(2001, { kind: 'put', key: 'b', value: 2 });
+  leader.propose(2002, { kind: 'put', key: 'c', value: 3 });
+  const ready = leader.ready();
+  const recordOps = ready.persist.filter((op) => op.type === 'records');
+  t.equal(recordOps.length, 1, 'one records op');
+  const keys = recordOps[0]?.type === 'records' ? recordOps[0].records.map((r) => (r.command.kind === 'put' ? r.command.key : r.command.kind)) : [];
+  t.same(keys, ['a', 'b', 'c'], 'holding the three records in order');
+});
+
 t.test('isolated leader cannot ack, majority elects, old leader steps down', async (t) => {
   const cluster = new TestCluster({ size: 3 });
   cluster.campaign(1);

@@ -21,6 +21,8 @@ import type {
   Role,
 } from './types.js';
 
+type RecordsOp = Extract<PersistOp, { type: 'records' }>;
+
 export interface CoreOptions {
   id: number;
   clusterId: string;
@@ -164,6 +166,8 @@ export class NodeCore {
 
   // Output collected for the next Ready.
   persist: PersistOp[] = [];
+  /** The `records` op at the end of `persist` that persistRecords built and may extend. */
+  private openRecordsOp: RecordsOp | null = null;
   mustSync = false;
   messages: Message[] = [];
   completions: Ready['completions'] = [];
@@ -218,9 +222,21 @@ export class NodeCore {
     this.mustSync = true;
   }
 
+  /**
+   * Persists `records`. Consecutive calls share one `records` op, so a leader that appends one
+   * record per proposal writes one op per Ready instead of one per record.
+   */
   persistRecords(records: LogRecord[]): void {
     if (records.length === 0) return;
-    this.persist.push({ type: 'records', records });
+    const last = this.persist[this.persist.length - 1];
+    if (last !== undefined && last === this.openRecordsOp) {
+      for (const record of records) last.records.push(record);
+    } else {
+      // A copy, because the caller may keep using its array.
+      const op: RecordsOp = { type: 'records', records: [...records] };
+      this.persist.push(op);
+      this.openRecordsOp = op;
+    }
     this.trackLsns(records);
     this.mustSync = true;
   }
@@ -233,8 +249,11 @@ export class NodeCore {
     this.mustSync = true;
   }
 
+  /** Persists the Committed hint; it replaces a hint right before it, which it supersedes. */
   persistCommittedHint(): void {
-    this.persist.push({ type: 'committed', committed: this.log.frozen('committed') });
+    const op: PersistOp = { type: 'committed', committed: this.log.frozen('committed') };
+    if (this.persist[this.persist.length - 1]?.type === 'committed') this.persist[this.persist.length - 1] = op;
+    else this.persist.push(op);
   }
 
   pushCheckpoint(op: Extract<PersistOp, { type: 'checkpoint' }>): void {
