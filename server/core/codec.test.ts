@@ -1,7 +1,7 @@
 // Codec round trips for every message and persist op type, and the errors bad bytes produce.
 import t from 'tap';
 import { TailBitmap } from './bitmap.js';
-import { decodeMessage, decodePersistBatch, encodeMessage, encodePersistBatch } from './codec.js';
+import { decodeMessage, decodePersistBatch, encodeMessage, encodePersistBatch, encodePersistBatchJson } from './codec.js';
 import { CodecError } from './errors.js';
 import { majorityConfig } from './quorum.js';
 import { recover } from './recover.js';
@@ -82,6 +82,8 @@ t.test('persist ops round-trip and replay', async (t) => {
   ];
   const decoded = decodePersistBatch(encodePersistBatch(ops));
   t.same(JSON.parse(JSON.stringify(decoded)), JSON.parse(JSON.stringify(ops)));
+  const decodedJson = decodePersistBatch(encodePersistBatchJson(ops));
+  t.same(JSON.parse(JSON.stringify(decodedJson)), JSON.parse(JSON.stringify(ops)), 'the JSON form of older data dirs still decodes');
   const restored = recover(decoded);
   t.same(restored.hardState, { votedFor: { term: 4, id: 1 }, committer: { term: 4, id: 1 } });
   t.same(

@@ -1,8 +1,10 @@
-// Byte encoding of PersistOp batches and Messages: UTF-8 JSON, with bitmaps in TailBitmap's JSON
-// form. Decoding validates every field and throws CodecError naming the first bad one, so storage
-// and transport can reject corrupt or foreign bytes with a clear message.
+// Byte encoding of PersistOp batches and Messages. Messages are UTF-8 JSON, with bitmaps in
+// TailBitmap's JSON form. Batches are binary (persist-binary.ts), and JSON batches from older
+// data dirs still decode. Decoding validates every field and throws CodecError naming the first
+// bad one, so storage and transport can reject corrupt or foreign bytes with a clear message.
 import { TailBitmap } from './bitmap.js';
 import { CodecError } from './errors.js';
+import { decodeBinaryBatch, encodeBinaryBatch, FORMAT_BINARY_V1, type JsonFieldDecoders } from './persist-binary.js';
 import type {
   Ballot,
   ClientTag,
@@ -23,13 +25,30 @@ import type {
 } from './types.js';
 
 const encoder = new TextEncoder();
+/** '[': the first byte of a JSON-encoded persist batch. */
+const JSON_ARRAY_START = 0x5b;
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** Encodes a batch in the binary form (persist-binary.ts), which the WAL stores. */
 export function encodePersistBatch(ops: PersistOp[]): Uint8Array {
+  return encodeBinaryBatch(ops);
+}
+
+/** Encodes a batch as UTF-8 JSON, the form of data dirs written before the binary form existed. */
+export function encodePersistBatchJson(ops: PersistOp[]): Uint8Array {
   return encoder.encode(JSON.stringify(ops));
 }
 
+const JSON_FIELD_DECODERS: JsonFieldDecoders = { persistOp, config };
+
+/** Decodes a batch in either form: a JSON batch starts with '[', a binary one with FORMAT_BINARY_V1. */
 export function decodePersistBatch(bytes: Uint8Array): PersistOp[] {
+  if (bytes.length === 0) throw new CodecError('persist batch', 'empty');
+  const format = bytes[0];
+  if (format === FORMAT_BINARY_V1) return decodeBinaryBatch(bytes, JSON_FIELD_DECODERS);
+  if (format !== JSON_ARRAY_START) {
+    throw new CodecError('persist batch', `unknown format byte 0x${format.toString(16)}: expected 0x${FORMAT_BINARY_V1.toString(16)} (binary) or '[' (JSON)`);
+  }
   return array(parse(bytes, 'persist batch'), 'persist batch').map((op, k) => persistOp(op, `persist batch[${k}]`));
 }
 

@@ -6,6 +6,9 @@ import { pino, type Logger } from 'pino';
 import { decodeSnapshot, encodeSnapshot, loadNewestSnapshot, saveSnapshot, snapshotFileName, SnapshotCorruptionError } from './snapshot.js';
 import { Storage, StorageRecoveryError } from './storage.js';
 import { segmentFileName } from './wal.js';
+import { TailBitmap } from '../core/bitmap.js';
+import { decodePersistBatch, encodePersistBatch, encodePersistBatchJson } from '../core/codec.js';
+import type { PersistOp } from '../core/types.js';
 
 function tempDir(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'traft-storage-'));
@@ -208,4 +211,32 @@ t.test('storage logs with the given pino logger', async (t) => {
   await storage.close();
   t.ok(lines.some((line) => line.msg === 'storage recovered'));
   t.ok(lines.some((line) => line.msg === 'checkpoint written' && line.index === 1));
+});
+
+t.test('data dir with JSON and binary batches reopens', async (t) => {
+  const dir = tempDir(t);
+  const record = (seq: number): PersistOp => ({
+    type: 'records',
+    records: [{ seq, author: { term: 1, id: 1 }, command: { kind: 'put', key: 'k', value: seq }, depends: TailBitmap.prefix(seq), overrides: TailBitmap.of(seq, seq) }],
+  });
+  // A data dir written before the binary form contains JSON batches, and the upgraded server appends binary ones.
+  const older = await Storage.open(dir, { ...OPTIONS, segmentBytesMax: 64 * 1024 });
+  await older.persist(encodePersistBatchJson([record(0), { type: 'committed', committed: TailBitmap.prefix(1) }]));
+  await older.persist(encodePersistBatchJson([record(1)]));
+  await older.close();
+  const newer = await Storage.open(dir, { ...OPTIONS, segmentBytesMax: 64 * 1024 });
+  await newer.persist(encodePersistBatch([record(2), { type: 'hard-state', hardState: { votedFor: { term: 2, id: 3 }, committer: null } }]));
+  await newer.close();
+
+  const reopened = await Storage.open(dir, { ...OPTIONS, segmentBytesMax: 64 * 1024 });
+  t.teardown(() => reopened.close());
+  const ops = reopened.recovered.flatMap((batch) => decodePersistBatch(batch));
+  t.same(
+    ops.map((op) => op.type),
+    ['records', 'committed', 'records', 'records', 'hard-state'],
+  );
+  t.same(
+    ops.flatMap((op) => (op.type === 'records' ? op.records.map((r) => r.seq) : [])),
+    [0, 1, 2],
+  );
 });
