@@ -100,28 +100,19 @@ async function runOp(options: ClientPhaseOptions, processes: ProcessTable, threa
   const attemptsMax = 1 + (options.retriesMax ?? 0);
   for (let attempt = 1; attempt <= attemptsMax && !options.signal.aborted; attempt += 1) {
     const process = processes.processOf(thread);
-    options.recorder.record({ process, type: 'invoke', f: op.f, key: op.key, value: op.value });
-    const completion = await invokeSafely(options, client, op, process);
-    options.recorder.record({
-      process,
-      type: completion.type,
-      f: op.f,
-      key: op.key,
-      value: completion.value === undefined ? op.value : completion.value,
-      error: completion.error,
-    });
+    options.recorder.recordFields(process, 'invoke', op.f, op.key, op.value, undefined);
+    let completion: Completion;
+    try {
+      completion = await options.workload.invoke(client, op);
+    } catch (error) {
+      // The workload's mapping turns operating failures into completions, so a throw is a bug in
+      // the client path. It is recorded as unknown, since the call may have reached the server.
+      options.log.error({ err: error, process, f: op.f, key: op.key }, 'client call threw; recording the op as info');
+      completion = { type: 'info', error: `client error: ${(error as Error).message}` };
+    }
+    options.recorder.recordFields(process, completion.type, op.f, op.key, completion.value === undefined ? op.value : completion.value, completion.error);
     if (completion.type === 'info') processes.retire(thread);
     if (completion.type === 'ok' || attempt === attemptsMax) return;
     await new Promise((resolve) => setTimeout(resolve, options.retryDelayMs ?? 0));
-  }
-}
-
-/** Runs the workload's mapping; a thrown error is a bug in the client path, recorded as unknown. */
-async function invokeSafely(options: ClientPhaseOptions, client: KvClient, op: WorkloadOp, process: number): Promise<Completion> {
-  try {
-    return await options.workload.invoke(client, op);
-  } catch (error) {
-    options.log.error({ err: error, process, f: op.f, key: op.key }, 'client call threw; recording the op as info');
-    return { type: 'info', error: `client error: ${(error as Error).message}` };
   }
 }

@@ -25,12 +25,21 @@ const NS_PER_S = 1_000_000_000;
 
 /** An endless generator driven by a state-transition function. */
 export function fromFunction<S, T>(state: S, produce: (ctx: GenContext, state: S) => [T, S]): Generator<T> {
-  return {
-    step(ctx) {
-      const [op, nextState] = produce(ctx, state);
-      return { kind: 'op', op, next: fromFunction(nextState, produce) };
-    },
-  };
+  return new FunctionGenerator(state, produce);
+}
+
+// The generators on the path of every client op are classes rather than object literals with a
+// `step` closure, so a step allocates no closure for the next generator.
+class FunctionGenerator<S, T> implements Generator<T> {
+  constructor(
+    private readonly state: S,
+    private readonly produce: (ctx: GenContext, state: S) => [T, S],
+  ) {}
+
+  step(ctx: GenContext): GenStep<T> {
+    const [op, nextState] = this.produce(ctx, this.state);
+    return { kind: 'op', op, next: new FunctionGenerator(nextState, this.produce) };
+  }
 }
 
 /** Emits each op of `ops` once, in order. */
@@ -93,19 +102,27 @@ export function limitOps<T>(count: number, generator: Generator<T>): Generator<T
 
 /** Ends `generator` once `durationNs` has passed since its first step. */
 export function timeLimit<T>(durationNs: number, generator: Generator<T>, deadlineNs?: number): Generator<T> {
-  return {
-    step(ctx) {
-      const deadline = deadlineNs ?? ctx.timeNs + durationNs;
-      if (ctx.timeNs >= deadline) return { kind: 'done' };
-      const result = generator.step(ctx);
-      if (result.kind === 'op') return { kind: 'op', op: result.op, next: timeLimit(durationNs, result.next, deadline) };
-      if (result.kind === 'pending') {
-        const untilNs = Math.min(result.untilNs ?? deadline, deadline);
-        return { kind: 'pending', next: timeLimit(durationNs, result.next, deadline), untilNs };
-      }
-      return result;
-    },
-  };
+  return new TimeLimitGenerator(durationNs, generator, deadlineNs);
+}
+
+class TimeLimitGenerator<T> implements Generator<T> {
+  constructor(
+    private readonly durationNs: number,
+    private readonly generator: Generator<T>,
+    private readonly deadlineNs: number | undefined,
+  ) {}
+
+  step(ctx: GenContext): GenStep<T> {
+    const deadline = this.deadlineNs ?? ctx.timeNs + this.durationNs;
+    if (ctx.timeNs >= deadline) return { kind: 'done' };
+    const result = this.generator.step(ctx);
+    if (result.kind === 'op') return { kind: 'op', op: result.op, next: new TimeLimitGenerator(this.durationNs, result.next, deadline) };
+    if (result.kind === 'pending') {
+      const untilNs = Math.min(result.untilNs ?? deadline, deadline);
+      return { kind: 'pending', next: new TimeLimitGenerator(this.durationNs, result.next, deadline), untilNs };
+    }
+    return result;
+  }
 }
 
 /**

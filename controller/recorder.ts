@@ -37,10 +37,19 @@ export class HistoryRecorder {
 
   /** Stamps and writes one op, and returns it. After close() the op is dropped: the run is over. */
   record(op: Omit<Op, 'index' | 'time'>): Op {
-    if (this.closed) return { index: -1, time: this.nowNs(), ...op };
-    const stamped: Op = { index: this.nextIndex, time: this.nowNs(), ...op };
+    return this.recordFields(op.process, op.type, op.f, op.key, op.value, op.error);
+  }
+
+  /**
+   * Stamps and writes one op given field by field, like record(). The client loop calls this twice
+   * per op, so it builds the op in one object literal, in the key order of the history lines.
+   */
+  recordFields(process: Op['process'], type: Op['type'], f: string, key: string | undefined, value: unknown, error: string | undefined): Op {
+    const index = this.closed ? -1 : this.nextIndex;
+    const stamped: Op = { index, time: this.nowNs(), process, type, f, key, value, error };
+    if (this.closed) return stamped;
     this.nextIndex += 1;
-    this.counts[op.type] += 1;
+    this.counts[type] += 1;
     this.writer.write(stamped);
     return stamped;
   }

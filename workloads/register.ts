@@ -26,13 +26,93 @@ const CAS_RECENT_VALUES_MAX = 3;
 interface ActiveKey {
   key: number;
   ops: number;
-  /** The last few values written or cas'ed in, newest last. */
-  recent: number[];
+  /** The last few values written or cas'ed in, newest last. The array is never mutated. */
+  recent: readonly number[];
 }
 
 interface RegisterState {
-  active: ActiveKey[];
+  active: SlotVersion<ActiveKey>;
+  /** The number of active keys, which is the length of `active`. */
+  slotCount: number;
   nextKey: number;
+}
+
+/**
+ * One version of a fixed-length array, updated without copying (a persistent array with rerooting).
+ * The newest version owns the elements. Every older version stores the one slot in which it
+ * differs from the next newer version, so `set` costs one object instead of a copy of the whole
+ * array. Reading an older version first moves the elements back to it ("rerooting"), which costs
+ * one step per version in between. Every version therefore keeps its value for good, so a
+ * generator that refers to one stays a pure value, and the runner, which only steps the newest
+ * version, pays O(1) per op.
+ *
+ * An old version reaches every newer version that shares its elements, so a caller that keeps the
+ * first generator (the workload instance does) would keep one version per op alive. After as many
+ * sets as the array has slots, `set` therefore starts a new array, which bounds what an old version
+ * keeps alive to one array and that many versions, at an amortized cost of one copied slot per set.
+ */
+export class SlotVersion<T> {
+  private elements: T[] | undefined;
+  /** Set when `elements` is undefined: this version equals `newer` except that slot `index` contains `value`. */
+  private index = -1;
+  private value: T | undefined;
+  private newer: SlotVersion<T> | undefined;
+  /** Set when `elements` is defined: the number of sets made on `elements`, which bounds the versions sharing it. */
+  private setCount = 0;
+
+  constructor(elements: T[]) {
+    this.elements = elements;
+  }
+
+  get(index: number): T {
+    return this.reroot()[index] as T;
+  }
+
+  /** Returns a new version equal to this one except that slot `index` contains `value`. */
+  set(index: number, value: T): SlotVersion<T> {
+    const elements = this.reroot();
+    if (this.setCount >= elements.length) {
+      const copy = elements.slice();
+      copy[index] = value;
+      return new SlotVersion(copy);
+    }
+    const next = new SlotVersion(elements);
+    next.setCount = this.setCount + 1;
+    this.elements = undefined;
+    this.index = index;
+    this.value = elements[index];
+    this.newer = next;
+    elements[index] = value;
+    return next;
+  }
+
+  /** Moves the elements to this version, turning each version on the way into a one-slot difference. */
+  private reroot(): T[] {
+    if (this.elements !== undefined) return this.elements;
+    const path: SlotVersion<T>[] = [];
+    let owner: SlotVersion<T> = this;
+    while (owner.elements === undefined) {
+      path.push(owner);
+      owner = owner.newer as SlotVersion<T>;
+    }
+    const elements = owner.elements;
+    const setCount = owner.setCount;
+    for (let i = path.length - 1; i >= 0; i -= 1) {
+      const version = path[i] as SlotVersion<T>;
+      const holder = version.newer as SlotVersion<T>;
+      holder.elements = undefined;
+      holder.index = version.index;
+      holder.value = elements[version.index];
+      holder.newer = version;
+      elements[version.index] = version.value as T;
+      version.elements = elements;
+      version.setCount = setCount;
+      version.index = -1;
+      version.value = undefined;
+      version.newer = undefined;
+    }
+    return elements;
+  }
 }
 
 /** Active keys at once: about five concurrent clients share a key, so ops on one key overlap. */
@@ -45,8 +125,8 @@ function keyName(key: number): string {
 }
 
 function nextRegisterOp(random: { int(bound: number): number; pick<T>(items: readonly T[]): T }, state: RegisterState): [WorkloadOp, RegisterState] {
-  const slot = random.int(state.active.length);
-  const chosen = state.active[slot] as ActiveKey;
+  const slot = random.int(state.slotCount);
+  const chosen = state.active.get(slot);
   const key = keyName(chosen.key);
   const fresh = chosen.ops + 1;
 
@@ -57,28 +137,37 @@ function nextRegisterOp(random: { int(bound: number): number; pick<T>(items: rea
     op = { f: 'read', key, value: null };
   } else if (draw < 7) {
     op = { f: 'write', key, value: fresh };
-    recent = [...recent, fresh].slice(-CAS_RECENT_VALUES_MAX);
+    recent = withRecent(recent, fresh);
   } else {
     const expected = recent.length === 0 ? null : random.pick(recent);
     op = { f: 'cas', key, value: [expected, fresh] };
-    recent = [...recent, fresh].slice(-CAS_RECENT_VALUES_MAX);
+    recent = withRecent(recent, fresh);
   }
 
-  const active = [...state.active];
   let nextKey = state.nextKey;
+  let replacement: ActiveKey;
   if (chosen.ops + 1 >= REGISTER_OPS_PER_KEY_MAX) {
-    active[slot] = { key: nextKey, ops: 0, recent: [] };
+    replacement = { key: nextKey, ops: 0, recent: [] };
     nextKey += 1;
   } else {
-    active[slot] = { key: chosen.key, ops: fresh, recent };
+    replacement = { key: chosen.key, ops: fresh, recent };
   }
-  return [op, { active, nextKey }];
+  return [op, { active: state.active.set(slot, replacement), slotCount: state.slotCount, nextKey }];
+}
+
+/** Returns the last CAS_RECENT_VALUES_MAX values of `recent` with `value` appended, as a new array. */
+function withRecent(recent: readonly number[], value: number): number[] {
+  const keptCount = Math.min(recent.length, CAS_RECENT_VALUES_MAX - 1);
+  const next = recent.slice(recent.length - keptCount);
+  next.push(value);
+  return next;
 }
 
 export function registerGenerator(params: WorkloadParams): Generator<WorkloadOp> {
   const count = activeKeyCount(params.concurrency);
   const initial: RegisterState = {
-    active: Array.from({ length: count }, (_, key) => ({ key, ops: 0, recent: [] })),
+    active: new SlotVersion(Array.from({ length: count }, (_, key) => ({ key, ops: 0, recent: [] }))),
+    slotCount: count,
     nextKey: count,
   };
   return fromFunction(initial, (ctx, state) => nextRegisterOp(ctx.random, state));

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -68,6 +68,39 @@ t.test('jsonl writer flushes large batches', async (t) => {
   const ops = await loadHistory(path);
   t.equal(ops.length, count);
   t.equal(ops[count - 1]!.index, count - 1);
+});
+
+t.test('jsonl writer output equals JSON.stringify', async (t) => {
+  // Random ops are written with flushes in between. Some carry non-ASCII or lone-surrogate text,
+  // and some are longer than the writer's 1 MiB buffer. The file must contain JSON.stringify of each op.
+  const text = fc.oneof(fc.string({ maxLength: 8 }), fc.string({ unit: 'grapheme', maxLength: 8 }), fc.string({ unit: 'binary', maxLength: 8 }));
+  const randomOp = fc.record({
+    index: fc.nat(),
+    time: fc.nat(),
+    process: fc.oneof(fc.nat(), fc.constant('nemesis' as const)),
+    type: fc.constantFrom('invoke' as const, 'ok' as const, 'fail' as const, 'info' as const),
+    f: text,
+    key: fc.option(text, { nil: undefined }),
+    value: fc.oneof(fc.jsonValue({ maxDepth: 2 }), text, fc.nat().map((length) => 'x'.repeat(length % 3 === 0 ? 600_000 + (length % 1000) : length % 50))),
+    error: fc.option(text, { nil: undefined }),
+  });
+  let run = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.tuple(randomOp, fc.boolean()), { maxLength: 12 }), async (entries) => {
+      run += 1;
+      const path = join(dir, `random-${run}.jsonl`);
+      const writer = await HistoryWriter.open(path);
+      for (const [entry, flush] of entries) {
+        writer.write(entry as Op);
+        if (flush) await writer.flush();
+      }
+      await writer.close();
+      const expected = entries.map(([entry]) => `${JSON.stringify(entry)}\n`).join('');
+      t.equal(await readFile(path, 'utf8'), expected);
+      await rm(path);
+    }),
+    { numRuns: 60 },
+  );
 });
 
 t.test('jsonl reader reports bad lines', async (t) => {

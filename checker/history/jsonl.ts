@@ -110,13 +110,21 @@ function parseJsonlLine(path: string, lineNumber: number, text: string): Op {
 
 /** Buffered ops above this many bytes are written out without waiting for flush(). */
 const BUFFER_BYTES_MAX = 1 << 20;
+/** The most UTF-8 bytes one UTF-16 code unit of a JSON string can take. */
+const UTF8_BYTES_PER_UNIT_MAX = 3;
+const NEWLINE = 0x0a;
 
 /**
  * Appends ops to a JSONL file in batches, so a crashed writer leaves a readable prefix:
  * every flushed batch ends with a newline.
+ *
+ * Each line is encoded into a Buffer as soon as it is written, so the line's string dies young.
+ * Buffering the strings until the next flush kept them alive across garbage collections of the
+ * young generation, and at tens of thousands of ops per second the collector spent much of its
+ * time copying and promoting them.
  */
 export class HistoryWriter {
-  private buffer: string[] = [];
+  private buffer: Buffer = Buffer.allocUnsafeSlow(BUFFER_BYTES_MAX);
   private bufferBytes = 0;
   private pending: Promise<void> = Promise.resolve();
   private closed = false;
@@ -128,33 +136,53 @@ export class HistoryWriter {
     return new HistoryWriter(await open(path, 'w'));
   }
 
-  /** Buffers one op; large buffers are written in the background. */
+  /** Buffers one op; a full buffer is written in the background. */
   write(op: Op): void {
     if (this.closed) throw new Error('HistoryWriter.write called after close()');
-    const line = `${JSON.stringify(op)}\n`;
-    this.buffer.push(line);
-    this.bufferBytes += line.length;
-    if (this.bufferBytes >= BUFFER_BYTES_MAX) void this.flush().catch(() => undefined);
+    const json = JSON.stringify(op);
+    const bytesMax = json.length * UTF8_BYTES_PER_UNIT_MAX + 1;
+    if (this.bufferBytes + bytesMax > this.buffer.length) {
+      void this.flush().catch(() => undefined);
+      if (bytesMax > this.buffer.length) {
+        // A line longer than the buffer is queued on its own.
+        this.enqueue(Buffer.from(`${json}\n`, 'utf8'));
+        return;
+      }
+    }
+    this.bufferBytes += this.buffer.write(json, this.bufferBytes, 'utf8');
+    this.buffer[this.bufferBytes] = NEWLINE;
+    this.bufferBytes += 1;
   }
 
   /** Writes every buffered op to the file; resolves once the bytes are handed to the OS. */
   flush(): Promise<void> {
-    if (this.buffer.length > 0) {
-      const chunk = this.buffer.join('');
-      this.buffer = [];
+    if (this.bufferBytes > 0) {
+      // The file write reads the filled part later, so later lines go to a new buffer.
+      const chunk = this.buffer.subarray(0, this.bufferBytes);
+      this.buffer = Buffer.allocUnsafeSlow(BUFFER_BYTES_MAX);
       this.bufferBytes = 0;
-      this.pending = this.pending.then(async () => {
-        await this.handle.write(chunk);
-      });
+      this.enqueue(chunk);
     }
     return this.pending;
   }
 
-  /** Flushes, then closes the file. Safe to call twice. */
+  /** Closes the file after the writes queued so far. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return this.pending;
     await this.flush();
     this.closed = true;
     await this.handle.close();
+  }
+
+  /** Queues `chunk` behind the writes already queued, so the file keeps the order of write(). */
+  private enqueue(chunk: Buffer): void {
+    this.pending = this.pending.then(async () => {
+      // A write to a regular file may still write fewer bytes than asked, for example on a full disk.
+      for (let offset = 0; offset < chunk.length; ) {
+        const { bytesWritten } = await this.handle.write(chunk, offset, chunk.length - offset);
+        if (bytesWritten === 0) throw new Error(`writing the history made no progress at byte ${offset} of a ${chunk.length}-byte batch`);
+        offset += bytesWritten;
+      }
+    });
   }
 }

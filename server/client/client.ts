@@ -12,16 +12,14 @@ import {
   ReplyStatus,
   TRaftKV,
   type ConfigReply,
-  type KvReply,
   type StatusReply,
 } from '../../proto/gen/traft/v1/kv_pb.js';
 import { HeaderSchema } from '../../proto/gen/traft/v1/common_pb.js';
 import type { ClusterConfig, CommandResult, JsonValue, MicroOp } from '../core/types.js';
 import { fromWireConfig, toWireConfig, WireError } from '../transport/convert.js';
 import { CallError, CHANNEL_OPTIONS, callUnary } from '../transport/grpc.js';
-import { commandResultSchema, parseJsonField } from '../transport/json-wire.js';
 import { EndpointBatcher, NotSentError } from './batcher.js';
-import { encodeBatchItem, type KvCall } from './wire.js';
+import { encodeBatchItem, parseCommandResult, type HeaderFields, type KvCall, type KvReplyFields } from './wire.js';
 
 /** The outcome of one client call. */
 export type KvOutcome =
@@ -74,6 +72,8 @@ interface Endpoint {
   /** Coalesces this client's key-value calls to the endpoint into Batch RPCs. */
   batcher: EndpointBatcher;
 }
+
+type AttemptFunction = (endpoint: Endpoint, timeoutMs: number) => Promise<Attempt>;
 
 type Attempt =
   | { kind: 'done'; outcome: KvOutcome }
@@ -149,11 +149,7 @@ export class TraftClient {
 
   get(key: string, options: { consistency?: 'linearizable' | 'stale' } = {}): Promise<KvOutcome> {
     const consistency = options.consistency === 'stale' ? ReadConsistency.STALE : ReadConsistency.LINEARIZABLE;
-    const item = encodeBatchItem({ kind: 'get', key, consistency }, undefined);
-    return this.run(async (endpoint, timeoutMs) => {
-      const reply = await endpoint.batcher.call(item, Date.now() + timeoutMs);
-      return this.kvAttempt(reply);
-    }, { idempotent: true });
+    return this.run(encodeBatchItem({ kind: 'get', key, consistency }, undefined), true);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -211,11 +207,7 @@ export class TraftClient {
     // NOTE: the client reports no acknowledged-seq watermark yet, so the server's dedup table
     // keeps one entry per write of this client until a snapshot-independent GC exists.
     this.seq += 1;
-    const item = encodeBatchItem(call, { clientId: this.clientId, seq: this.seq });
-    return this.run(async (endpoint, timeoutMs) => {
-      const reply = await endpoint.batcher.call(item, Date.now() + timeoutMs);
-      return this.kvAttempt(reply);
-    }, { idempotent: true });
+    return this.run(encodeBatchItem(call, { clientId: this.clientId, seq: this.seq }), true);
   }
 
   private configCall(method: 'addLearner' | 'changeConfig' | 'removeMember' | 'getConfig', request: object): Promise<KvOutcome> {
@@ -226,18 +218,17 @@ export class TraftClient {
         return common;
       }
       return { kind: 'done', outcome: { type: 'ok', value: configValue(reply) } };
-    }, { idempotent: method === 'getConfig' });
+    }, method === 'getConfig');
   }
 
   /**
    * Runs `attempt` against the leader, following redirects and retrying within one deadline.
-   * Writes count as idempotent because a retry carries the same (clientId, seq). For a call that
-   * is not, a fail after an attempt that may have arrived becomes info.
+   * An attempt is a function, or an encoded BatchItem that goes out through the endpoint's
+   * batcher (this saves a closure and a promise per key-value call). Writes count as idempotent
+   * because a retry carries the same (clientId, seq). For a call that is not, a fail after an
+   * attempt that may have arrived becomes info.
    */
-  private async run(
-    attempt: (endpoint: Endpoint, timeoutMs: number) => Promise<Attempt>,
-    options: { idempotent: boolean },
-  ): Promise<KvOutcome> {
+  private async run(attempt: AttemptFunction | Uint8Array, idempotent: boolean): Promise<KvOutcome> {
     if (this.closed) {
       return { type: 'fail', reason: 'the client is closed' };
     }
@@ -254,7 +245,9 @@ export class TraftClient {
       const endpoint = this.leader ?? this.pickEndpoint();
       let result: Attempt;
       try {
-        result = await attempt(endpoint, remainingMs);
+        result = attempt instanceof Uint8Array
+          ? this.kvAttempt(await endpoint.batcher.call(attempt, Date.now() + remainingMs))
+          : await attempt(endpoint, remainingMs);
       } catch (error) {
         result = this.transportAttempt(error);
         if (this.leader === endpoint) {
@@ -267,7 +260,7 @@ export class TraftClient {
           if (result.outcome.type !== 'info') {
             this.leader = endpoint;
           }
-          if (uncertain && result.outcome.type === 'fail' && !options.idempotent) {
+          if (uncertain && result.outcome.type === 'fail' && !idempotent) {
             return { type: 'info', reason: `an earlier attempt may have taken effect: ${result.outcome.reason}` };
           }
           return result.outcome;
@@ -300,14 +293,14 @@ export class TraftClient {
     return { type: 'info', reason: lastReason };
   }
 
-  private kvAttempt(reply: KvReply): Attempt {
+  private kvAttempt(reply: KvReplyFields): Attempt {
     const common = this.statusAttempt(reply.status, reply.leaderId, reply.leaderAddr, reply.reason);
     if (common) {
       return common;
     }
     let result: CommandResult;
     try {
-      result = parseJsonField(commandResultSchema, reply.resultJson, 'result_json');
+      result = parseCommandResult(reply.resultJson);
     } catch (error) {
       const reason = error instanceof WireError ? error.message : String(error);
       return { kind: 'done', outcome: { type: 'info', reason: `invalid reply from the server: ${reason}` } };
@@ -354,10 +347,10 @@ export class TraftClient {
     return { address, client, batcher: new EndpointBatcher(client, () => this.nextHeader(), BATCH_CALLS_MAX) };
   }
 
-  /** Returns a request header with a fresh request id. */
-  private nextHeader(): Header {
+  /** Returns the fields of a request header with a fresh request id, for one Batch request. */
+  private nextHeader(): HeaderFields {
     this.requestId += 1;
-    return create(HeaderSchema, { clusterId: this.header.clusterId, fromId: 0, requestId: BigInt(this.requestId) });
+    return { clusterId: this.header.clusterId, fromId: 0, toId: 0, requestId: BigInt(this.requestId) };
   }
 
   /**

@@ -15,7 +15,7 @@ import {
 import { EndpointBatcher, NotSentError } from '../../server/client/batcher.js';
 import { TraftClient } from '../../server/client/client.js';
 import { encodeBatchItem } from '../../server/client/wire.js';
-import { addService, CHANNEL_OPTIONS } from '../../server/transport/grpc.js';
+import { addService, CallError, CHANNEL_OPTIONS } from '../../server/transport/grpc.js';
 import { HeaderSchema } from '../../proto/gen/traft/v1/common_pb.js';
 
 interface StandIn {
@@ -147,4 +147,78 @@ t.test('connection lost mid-call is unknown', async (t) => {
   const outcome = await pending;
   t.equal(outcome.type, 'info', 'a write whose connection dropped after sending may have happened');
   t.notMatch(outcome.type === 'info' ? outcome.reason : '', /No connection established/, 'the failure is a lost connection');
+});
+
+/** Resolves with when `promise` settled (Date.now() ms) and how. */
+async function settledAt<T>(promise: Promise<T>): Promise<{ atMs: number; error?: unknown }> {
+  try {
+    await promise;
+    return { atMs: Date.now() };
+  } catch (error) {
+    return { atMs: Date.now(), error };
+  }
+}
+
+t.test('queued calls expire at their own deadlines', async (t) => {
+  const standIn = await startStandIn(async (request) => {
+    await delayMs(600);
+    return okReplies(request);
+  });
+  t.teardown(() => standIn.server.forceShutdown());
+  const channel = new grpc.Client(standIn.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  t.teardown(() => channel.close());
+  const batcher = new EndpointBatcher(channel, () => create(HeaderSchema, {}), 16);
+  const item = encodeBatchItem({ kind: 'get', key: 'k', consistency: ReadConsistency.LINEARIZABLE }, undefined);
+
+  const inFlight = settledAt(batcher.call(item, Date.now() + 5000));
+  await delayMs(50);
+  // The later call has the earlier deadline, so the batcher's one timer must move forward.
+  const laterDeadlineMs = Date.now() + 300;
+  const later = settledAt(batcher.call(item, laterDeadlineMs));
+  const earlierDeadlineMs = Date.now() + 100;
+  const earlier = settledAt(batcher.call(item, earlierDeadlineMs));
+
+  const [first, second, third] = await Promise.all([earlier, later, inFlight]);
+  t.type(first.error, NotSentError, 'the call with the earlier deadline is never sent');
+  t.type(second.error, NotSentError, 'the call with the later deadline is never sent');
+  t.ok(first.atMs >= earlierDeadlineMs, 'the earlier call is not rejected before its deadline');
+  t.ok(second.atMs >= laterDeadlineMs, 'the later call is not rejected before its deadline');
+  t.ok(first.atMs < second.atMs, 'the earlier deadline expires first');
+  t.equal(third.error, undefined, 'the call in flight completes');
+  t.same(standIn.batchSizes, [1], 'neither expired call reached the server');
+});
+
+t.test('calls in flight expire one by one', async (t) => {
+  const standIn = await startStandIn(async (request) => {
+    await delayMs(500);
+    return okReplies(request);
+  });
+  t.teardown(() => standIn.server.forceShutdown());
+  const channel = new grpc.Client(standIn.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  t.teardown(() => channel.close());
+  const batcher = new EndpointBatcher(channel, () => create(HeaderSchema, {}), 16);
+  const item = encodeBatchItem({ kind: 'get', key: 'k', consistency: ReadConsistency.LINEARIZABLE }, undefined);
+
+  const startMs = Date.now();
+  const outcomes = await Promise.all([settledAt(batcher.call(item, startMs + 250)), settledAt(batcher.call(item, startMs + 150)), settledAt(batcher.call(item, startMs + 3000))]);
+  const [slow, fast, patient] = outcomes;
+  t.ok(slow!.error instanceof CallError && slow!.error.code === grpc.status.DEADLINE_EXCEEDED, 'the 250 ms call times out in flight');
+  t.ok(fast!.error instanceof CallError && fast!.error.code === grpc.status.DEADLINE_EXCEEDED, 'the 150 ms call times out in flight');
+  t.ok(fast!.atMs >= startMs + 150 && slow!.atMs >= startMs + 250, 'no call is rejected before its deadline');
+  t.ok(fast!.atMs < slow!.atMs, 'the earlier deadline expires first');
+  t.equal(patient!.error, undefined, 'the call with time left gets its reply');
+  t.same(standIn.batchSizes, [3], 'the three calls went out in one batch');
+});
+
+t.test('idle batcher keeps no timer', async (t) => {
+  const standIn = await startStandIn(async (request) => okReplies(request));
+  t.teardown(() => standIn.server.forceShutdown());
+  const channel = new grpc.Client(standIn.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  t.teardown(() => channel.close());
+  const batcher = new EndpointBatcher(channel, () => create(HeaderSchema, {}), 16);
+  const item = encodeBatchItem({ kind: 'get', key: 'k', consistency: ReadConsistency.LINEARIZABLE }, undefined);
+
+  // A timer left armed for the 60 s deadline would keep a short-lived CLI process alive.
+  await batcher.call(item, Date.now() + 60_000);
+  t.equal((batcher as unknown as { deadlineTimer: unknown }).deadlineTimer, undefined, 'the deadline timer is cleared once the last call settles');
 });
