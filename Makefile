@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 
-.PHONY: all install build proto test test-cluster soak sim bench bench-server bench-checker bench-elle bench-report bench-core-data clean
+.PHONY: all install build proto test test-cluster soak sim bench bench-server bench-checker bench-elle bench-report bench-core-data bench-wire clean
 
 all: build
 
@@ -32,7 +32,7 @@ soak: build
 sim: build
 	node dist/server/sim/cli.js --seeds 1-500 --steps 5000
 
-bench: bench-server bench-checker bench-elle bench-report bench-core-data
+bench: bench-server bench-checker bench-elle bench-report bench-core-data bench-wire
 
 bench-server: build
 	node dist/bench/server.js
@@ -48,6 +48,9 @@ bench-report: build
 
 bench-core-data: build
 	node dist/bench/core-data.js
+
+bench-wire: build
+	node dist/bench/transport-wire.js
 
 clean:
 	rm -rf dist

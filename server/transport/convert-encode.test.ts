@@ -1,5 +1,6 @@
 // encodeLogForwardRequest against the reference path: toBinary of toWireRequest.
 import t from 'tap';
+import fc from 'fast-check';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { TailBitmap } from '../core/bitmap.js';
 import type { LogRecord, Message } from '../core/types.js';
@@ -60,4 +61,26 @@ t.test('cached record bytes serve every follower', async (t) => {
   t.equal(toTwo.to, 2, 'first copy is addressed to node 2');
   t.equal(toThree.to, 3, 'second copy is addressed to node 3');
   t.same(toThree.records, plain(records), 'second copy carries the same records');
+});
+
+t.test('encoded LogForward round-trips random records', async (t) => {
+  // Values up to 300 characters put record lengths on both sides of the one-byte varint limit.
+  const randomRecord = fc
+    .tuple(fc.integer({ min: 70, max: 5000 }), fc.string({ maxLength: 300 }), fc.boolean())
+    .map(([seq, value, tagged]): LogRecord => {
+      const base = record(seq, `k${seq}`);
+      const withValue: LogRecord = { ...base, command: { kind: 'put', key: `k${seq}`, value } };
+      if (!tagged) {
+        delete withValue.client;
+      }
+      return withValue;
+    });
+  fc.assert(
+    fc.property(fc.array(randomRecord, { maxLength: 6 }), fc.nat(), (records, requestId) => {
+      const message = logForward(records, 2, requestId);
+      const decoded = decode(encodeLogForwardRequest(message), 2);
+      t.same(decoded, plain(message), `request ${requestId} with ${records.length} records round-trips`);
+    }),
+    { numRuns: 300, seed: 1211 },
+  );
 });

@@ -1,8 +1,9 @@
 // Conversion between core values (Message, LogRecord, Snapshot, ClusterConfig) and the protobuf
 // messages of proto/traft/v1. Everything read from the wire is validated here, so the core only
 // receives well-formed values. Any problem raises a WireError naming the field.
+import assert from 'node:assert';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { WireType } from '@bufbuild/protobuf/wire';
 import { TailBitmap } from '../core/bitmap.js';
 import type {
   Ballot,
@@ -51,6 +52,7 @@ import {
   type Snapshot as WireSnapshot,
 } from '../../proto/gen/traft/v1/peer_pb.js';
 import { commandResultSchema, commandSchema, jsonValueSchema, parseJsonField, WireError } from './json-wire.js';
+import { ProtoWriter, varint32Size } from './proto-writer.js';
 
 export { WireError };
 
@@ -318,14 +320,14 @@ export function methodOf(message: Message): { method: PeerMethod; isReply: boole
   }
 }
 
-const LOG_FORWARD_STATUS_TO_WIRE = {
+export const LOG_FORWARD_STATUS_TO_WIRE = {
   ok: LogForwardStatus.OK,
   stale: LogForwardStatus.STALE,
   'need-sync': LogForwardStatus.NEED_SYNC,
   'need-snapshot': LogForwardStatus.NEED_SNAPSHOT,
 } as const;
 
-function fromWireLogForwardStatus(status: LogForwardStatus): 'ok' | 'stale' | 'need-sync' | 'need-snapshot' {
+export function fromWireLogForwardStatus(status: LogForwardStatus): 'ok' | 'stale' | 'need-sync' | 'need-snapshot' {
   switch (status) {
     case LogForwardStatus.OK:
       return 'ok';
@@ -424,7 +426,7 @@ function encodedRecord(record: LogRecord): Uint8Array {
  * appends, and the reflective toBinary costs several times more per record.
  */
 export function encodeRecord(record: LogRecord): Uint8Array {
-  const writer = new BinaryWriter();
+  const writer = new ProtoWriter();
   writer.tag(1, WireType.Varint).uint64(record.seq);
   writeBallot(writer, 2, record.author);
   writer.tag(3, WireType.LengthDelimited).string(JSON.stringify(record.command));
@@ -438,25 +440,19 @@ export function encodeRecord(record: LogRecord): Uint8Array {
 
 /**
  * Writes `bitmap` as the Bitmap message field `fieldNumber`, with its words packed. A fixed64 is
- * 8 little-endian bytes, so each word is its low and then its high 32-bit half. The packed words
- * are built in one buffer: BinaryWriter allocates a chunk per fixed32 call.
+ * 8 little-endian bytes, so each word is its low and then its high 32-bit half.
  */
-function writeBitmap(writer: BinaryWriter, fieldNumber: number, bitmap: TailBitmap): void {
+export function writeBitmap(writer: ProtoWriter, fieldNumber: number, bitmap: TailBitmap): void {
   const { offset, words32 } = bitmap.toProtoWords32();
   writer.tag(fieldNumber, WireType.LengthDelimited).fork();
   writer.tag(1, WireType.Varint).uint64(offset);
   if (words32.length > 0) {
-    const packed = new Uint8Array(words32.length * 4);
-    const view = new DataView(packed.buffer);
-    for (let k = 0; k < words32.length; k++) {
-      view.setUint32(k * 4, words32[k] as number, true);
-    }
-    writer.tag(2, WireType.LengthDelimited).bytes(packed);
+    writer.tag(2, WireType.LengthDelimited).packedFixed64Halves(words32);
   }
   writer.join();
 }
 
-function writeBallot(writer: BinaryWriter, fieldNumber: number, ballot: Ballot): void {
+export function writeBallot(writer: ProtoWriter, fieldNumber: number, ballot: Ballot): void {
   writer.tag(fieldNumber, WireType.LengthDelimited).fork().tag(1, WireType.Varint).uint64(ballot.term).tag(2, WireType.Varint).uint32(ballot.id).join();
 }
 
@@ -467,7 +463,7 @@ function writeBallot(writer: BinaryWriter, fieldNumber: number, ballot: Ballot):
  */
 export function encodeLogForwardRequest(message: Extract<Message, { type: 'log-forward' }>): Uint8Array {
   // LogForwardRequest: header 1, ballot 2, base 3, records 4, committed 5, floor 6.
-  const writer = new BinaryWriter();
+  const writer = new ProtoWriter();
   writer.tag(1, WireType.LengthDelimited).fork();
   writer.tag(1, WireType.LengthDelimited).string(message.clusterId);
   writer.tag(2, WireType.Varint).uint32(message.from);
@@ -478,10 +474,40 @@ export function encodeLogForwardRequest(message: Extract<Message, { type: 'log-f
   writeBitmap(writer, 3, message.base);
   writeBitmap(writer, 5, message.committed);
   writer.tag(6, WireType.Varint).uint64(message.floor);
-  for (const record of message.records) {
-    writer.tag(LOG_FORWARD_RECORDS_FIELD, WireType.LengthDelimited).bytes(encodedRecord(record));
+  const head = writer.finish();
+
+  // The records are copied once into a buffer of the exact size instead of growing the
+  // writer's buffer record by record.
+  const records = message.records.map(encodedRecord);
+  let sizeBytes = head.length;
+  for (const bytes of records) {
+    sizeBytes += 1 + varint32Size(bytes.length) + bytes.length;
   }
-  return writer.finish();
+  const out = Buffer.allocUnsafe(sizeBytes);
+  out.set(head, 0);
+  let pos = head.length;
+  for (const bytes of records) {
+    out[pos++] = RECORDS_TAG;
+    pos = writeVarint32(out, pos, bytes.length);
+    out.set(bytes, pos);
+    pos += bytes.length;
+  }
+  assert(pos === sizeBytes, `LogForward encoding wrote ${pos} of ${sizeBytes} bytes`);
+  return out;
+}
+
+/** The one-byte tag of the `records` field with wire type LengthDelimited. */
+const RECORDS_TAG = LOG_FORWARD_RECORDS_FIELD * 8 + WireType.LengthDelimited;
+assert(RECORDS_TAG < 0x80, 'the records field of LogForwardRequest needs a field number below 16');
+
+/** Writes `value` (a uint32) as a varint at `pos` and returns the position after it. */
+function writeVarint32(out: Uint8Array, pos: number, value: number): number {
+  while (value >= 0x80) {
+    out[pos++] = (value & 0x7f) | 0x80;
+    value >>>= 7;
+  }
+  out[pos++] = value;
+  return pos;
 }
 
 /** Encodes a core reply message for the response of the RPC it replies to. */

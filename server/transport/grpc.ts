@@ -1,6 +1,7 @@
 // grpc-js service definitions and calls built from the protoc-gen-es schemas in proto/gen.
 // grpc-js needs a ServiceDefinition (paths and serializers); protobuf-es v2 generates only
 // descriptors, so this file joins the two.
+import assert from 'node:assert';
 import * as grpc from '@grpc/grpc-js';
 import { create, fromBinary, toBinary, type DescMessage, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
@@ -38,6 +39,33 @@ export type ServiceHandlers<S extends GenServiceMethods> = {
   [K in keyof S]: S[K]['methodKind'] extends 'server_streaming' ? StreamHandler<S, K> : UnaryHandler<S, K>;
 };
 
+/**
+ * A unary method that decodes its request bytes and encodes its response itself, for hot paths
+ * where the reflective fromBinary/toBinary of protobuf-es costs too much. The wire format stays
+ * that of the method's schemas.
+ */
+export interface EncodedUnaryMethod<Request, Response> {
+  /**
+   * Decodes and validates request bytes. On an InvalidRequestError the call fails with
+   * INVALID_ARGUMENT and its message. Any other error fails it with INVALID_ARGUMENT as
+   * malformed bytes.
+   */
+  decodeRequest: (bytes: Uint8Array) => Request;
+  handle: (request: Request) => Promise<Response>;
+  encodeResponse: (response: Response) => Uint8Array;
+}
+
+/** An EncodedUnaryMethod with its request and response types erased, as addService stores it. */
+export type AnyEncodedUnaryMethod = EncodedUnaryMethod<unknown, unknown>;
+
+/** Erases the types of `method` after they were checked at its definition. */
+export function encodedUnaryMethod<Request, Response>(method: EncodedUnaryMethod<Request, Response>): AnyEncodedUnaryMethod {
+  return method as unknown as AnyEncodedUnaryMethod;
+}
+
+/** Unary methods of S that bring their own codec; addService then takes no handler for them. */
+export type EncodedMethods<S extends GenServiceMethods> = { [K in keyof S]?: AnyEncodedUnaryMethod };
+
 export function methodPath(service: { typeName: string }, method: { name: string }): string {
   return `/${service.typeName}/${method.name}`;
 }
@@ -71,10 +99,11 @@ export function toServiceError(error: unknown): Partial<grpc.StatusObject> {
  * Adds `service` to `server` with `handlers`. Malformed request bytes get INVALID_ARGUMENT
  * without reaching the handler, so junk on the port never disturbs the node.
  */
-export function addService<S extends GenServiceMethods>(
+export function addService<S extends GenServiceMethods, E extends EncodedMethods<S> = Record<never, never>>(
   server: grpc.Server,
   service: GenService<S>,
-  handlers: ServiceHandlers<S>,
+  handlers: NoInfer<Omit<ServiceHandlers<S>, keyof E>>,
+  encoded?: E,
 ): void {
   const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
@@ -82,6 +111,13 @@ export function addService<S extends GenServiceMethods>(
   for (const method of service.methods) {
     const streaming = method.methodKind === 'server_streaming';
     assertSupportedKind(method.methodKind, method.name);
+    const encodedMethod = (encoded as Record<string, AnyEncodedUnaryMethod | undefined> | undefined)?.[method.localName];
+    if (encodedMethod !== undefined) {
+      assert(!streaming, `method ${method.name} streams, so it cannot bring its own codec`);
+      definition[method.localName] = encodedDefinition(service, method, encodedMethod);
+      implementation[method.localName] = wrapUnary(encodedMethod.handle);
+      continue;
+    }
     definition[method.localName] = {
       path: methodPath(service, method),
       requestStream: false,
@@ -99,6 +135,31 @@ export function addService<S extends GenServiceMethods>(
   }
 
   server.addService(definition, implementation);
+}
+
+function encodedDefinition(
+  service: { typeName: string },
+  method: DescMethodLike,
+  encoded: AnyEncodedUnaryMethod,
+): grpc.MethodDefinition<unknown, unknown> {
+  return {
+    path: methodPath(service, method),
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: serializer(method.input) as (message: unknown) => Buffer,
+    requestDeserialize: (bytes: Buffer) => {
+      try {
+        return encoded.decodeRequest(bytes);
+      } catch (error) {
+        if (error instanceof InvalidRequestError) {
+          return new MalformedRequest(error.message);
+        }
+        return new MalformedRequest(`malformed ${method.input.typeName}: ${(error as Error).message}`);
+      }
+    },
+    responseSerialize: (response: unknown) => asBuffer(encoded.encodeResponse(response)),
+    responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
+  };
 }
 
 function assertSupportedKind(kind: string, name: string): void {
@@ -197,6 +258,28 @@ export function callUnaryCancellable<S extends GenServiceMethods, K extends keyo
     call = startUnary(client, codec, asBuffer, requestBytes, timeoutMs, resolve, reject);
   });
   return { reply: reply as Promise<Output<S, K>>, cancel: () => call?.cancel() };
+}
+
+/**
+ * Calls the unary `method` like callUnaryEncoded but returns the response bytes undecoded, for
+ * callers that decode the response themselves.
+ */
+export function callUnaryBytes<S extends GenServiceMethods, K extends keyof S & string>(
+  client: grpc.Client,
+  service: GenService<S>,
+  methodName: K,
+  requestBytes: Uint8Array,
+  timeoutMs: number,
+): Promise<Buffer> {
+  const method = (service.method as Methods<S>)[methodName];
+  const codec = codecFor(service, method);
+  return new Promise((resolve, reject) => {
+    startUnary(client, { ...codec, deserialize: keepBytes }, asBuffer, requestBytes, timeoutMs, resolve as (response: unknown) => void, reject);
+  });
+}
+
+function keepBytes(bytes: Buffer): Buffer {
+  return bytes;
 }
 
 function asBuffer(bytes: unknown): Buffer {

@@ -77,7 +77,8 @@ export function parseJsonField<T>(schema: z.ZodType<T>, text: string, field: str
   return parsed.data;
 }
 
-function abbreviate(text: string): string {
+/** Quotes `text` for an error message, cut to its first 80 characters. */
+export function abbreviate(text: string): string {
   const shownCharsMax = 80;
   return text.length > shownCharsMax ? `${JSON.stringify(text.slice(0, shownCharsMax))}...` : JSON.stringify(text);
 }

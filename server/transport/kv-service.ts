@@ -8,22 +8,27 @@ import type { ClientOutcome, ClientTag, ClusterConfig, Command, JsonValue, Micro
 import { HeaderSchema, type Header } from '../../proto/gen/traft/v1/common_pb.js';
 import type { GenService } from '@bufbuild/protobuf/codegenv2';
 import {
-  BatchReplySchema,
   ConfigReplySchema,
   KvReplySchema,
   ReadConsistency,
   ReplyStatus,
   StatusReplySchema,
   TRaftKV,
-  type BatchItem,
   type ConfigReply,
   type KvReply,
-  type WriteTag,
 } from '../../proto/gen/traft/v1/kv_pb.js';
 import type { Driver } from '../driver.js';
 import { fromWireConfig, toSafeNumber, toWireBallot, toWireConfig, WireError } from './convert.js';
-import { addService, InvalidRequestError, type ServiceHandlers } from './grpc.js';
-import { jsonValueSchema, parseJsonField } from './json-wire.js';
+import { addService, encodedUnaryMethod, InvalidRequestError, type ServiceHandlers } from './grpc.js';
+import { parseJsonValueText } from './command-json.js';
+import {
+  decodeBatchRequest,
+  encodeBatchReply,
+  type BatchRequestFields,
+  type KvItem,
+  type KvReplyFields,
+  type WriteTagFields,
+} from './kv-wire.js';
 import type { NodeView } from './node-view.js';
 
 export interface KvServiceOptions {
@@ -44,7 +49,7 @@ export const BATCH_ITEMS_MAX = 4096;
 export function addKvService(server: grpc.Server, options: KvServiceOptions): void {
   const { driver, view } = options;
 
-  const checkHeader = (header: Header | undefined): void => {
+  const checkHeader = (header: { clusterId: string } | undefined): void => {
     if (header && header.clusterId !== '' && header.clusterId !== options.clusterId) {
       throw new InvalidRequestError(
         `cluster id ${JSON.stringify(header.clusterId)} does not match this server's ${JSON.stringify(options.clusterId)}`,
@@ -52,21 +57,21 @@ export function addKvService(server: grpc.Server, options: KvServiceOptions): vo
     }
   };
 
-  const tagOf = (tag: WriteTag | undefined): ClientTag | undefined => {
+  const tagOf = (tag: WriteTagFields | undefined): ClientTag | undefined => {
     if (!tag || tag.clientId === '' || options.dropClientTags) {
       return undefined;
     }
-    return { clientId: tag.clientId, seq: wire(() => toSafeNumber(tag.seq, 'tag.seq')) };
+    return { clientId: tag.clientId, seq: wire(() => safeNumber(tag.seq, 'tag.seq')) };
   };
 
-  const value = (text: string, field: string) => parseJsonField(jsonValueSchema, text, field);
+  const value = parseJsonValueText;
 
   /**
    * Runs one key-value request. Invalid input throws InvalidRequestError before the node receives
    * the request. The single-op RPCs and every item of a Batch go through here, so the two paths
    * validate and map outcomes alike.
    */
-  const execute = async (request: KvRequest): Promise<KvReply> => {
+  const execute = async (request: KvItem): Promise<KvReplyFields> => {
     switch (request.case) {
       case 'get':
         return kvReply(await driver.read(request.value.key, readConsistencyOf(request.value.consistency)), view);
@@ -86,8 +91,8 @@ export function addKvService(server: grpc.Server, options: KvServiceOptions): vo
   };
 
   /** Runs one item of a Batch; an invalid item gets a REJECTED reply, the others still run. */
-  const executeItem = async (request: BatchItem['request'], index: number): Promise<KvReply> => {
-    if (request.case === undefined) {
+  const executeItem = async (request: KvItem | undefined, index: number): Promise<KvReplyFields> => {
+    if (request === undefined) {
       return rejectedReply(`items[${index}] holds no request`);
     }
     try {
@@ -100,13 +105,32 @@ export function addKvService(server: grpc.Server, options: KvServiceOptions): vo
     }
   };
 
-  const single = <C extends KvRequest['case']>(kind: C) =>
-    (r: Extract<KvRequest, { case: C }>['value'] & { header?: Header }): Promise<KvReply> => {
+  const single = <C extends KvItem['case']>(kind: C) =>
+    async (r: Extract<KvItem, { case: C }>['value'] & { header?: Header }): Promise<KvReply> => {
       checkHeader(r.header);
-      return execute({ case: kind, value: r } as KvRequest);
+      return toKvReply(await execute({ case: kind, value: r } as KvItem));
     };
 
-  const handlers: ServiceHandlers<KvMethods> = {
+  // The client library sends its requests in Batch calls, so Batch decodes and encodes by hand
+  // (kv-wire.ts).
+  const batch = encodedUnaryMethod({
+    decodeRequest: decodeBatchRequest,
+    handle: async (r: BatchRequestFields) => {
+      checkHeader(r.header);
+      if (r.items.length > BATCH_ITEMS_MAX) {
+        throw new InvalidRequestError(`a batch of ${r.items.length} items is over the limit of ${BATCH_ITEMS_MAX}; split it`);
+      }
+      // Every item is handed to the driver in this turn of the event loop, so the driver steps
+      // them into the node together and they share one Ready.
+      const replies = await Promise.all(r.items.map((item, i) => executeItem(item, i)));
+      const header = { clusterId: options.clusterId, fromId: options.selfId, toId: r.header?.fromId ?? 0, requestId: r.header?.requestId ?? 0 };
+      return { header, replies };
+    },
+    encodeResponse: (reply: { header: Parameters<typeof encodeBatchReply>[0]; replies: KvReplyFields[] }) =>
+      encodeBatchReply(reply.header, reply.replies),
+  });
+
+  const handlers: Omit<ServiceHandlers<KvMethods>, 'batch'> = {
     put: single('put'),
     delete: single('delete'),
     cas: single('cas'),
@@ -114,16 +138,6 @@ export function addKvService(server: grpc.Server, options: KvServiceOptions): vo
     incr: single('incr'),
     txn: single('txn'),
     get: single('get'),
-    batch: async (r) => {
-      checkHeader(r.header);
-      if (r.items.length > BATCH_ITEMS_MAX) {
-        throw new InvalidRequestError(`a batch of ${r.items.length} items is over the limit of ${BATCH_ITEMS_MAX}; split it`);
-      }
-      // Every item is handed to the driver in this turn of the event loop, so the driver steps
-      // them into the node together and they share one Ready.
-      const replies = await Promise.all(r.items.map((item, i) => executeItem(item.request, i)));
-      return create(BatchReplySchema, { replies });
-    },
     addLearner: async (r) => {
       checkHeader(r.header);
       if (r.id === 0 || r.addr === '') {
@@ -188,14 +202,12 @@ export function addKvService(server: grpc.Server, options: KvServiceOptions): vo
       });
     },
   };
-  addService(server, TRaftKV, echoHeaders(handlers, options));
+  addService(server, TRaftKV, echoHeaders(handlers, options), { batch });
 }
 
 type KvMethods = typeof TRaftKV extends GenService<infer S> ? S : never;
 
-/** One key-value request: the set cases of a BatchItem's oneof. */
-type KvRequest = Exclude<BatchItem['request'], { case: undefined }>;
-type WriteRequest = Exclude<KvRequest, { case: 'get' }>;
+type WriteRequest = Exclude<KvItem, { case: 'get' }>;
 
 /** Builds the core command of a write request; throws WireError on invalid input. */
 function commandOf(request: WriteRequest, value: (text: string, field: string) => JsonValue): Command {
@@ -214,7 +226,7 @@ function commandOf(request: WriteRequest, value: (text: string, field: string) =
     case 'append':
       return { kind: 'append', key: request.value.key, value: value(request.value.valueJson, 'value_json') };
     case 'incr':
-      return { kind: 'incr', key: request.value.key, delta: toSafeNumber(request.value.delta, 'delta') };
+      return { kind: 'incr', key: request.value.key, delta: safeNumber(request.value.delta, 'delta') };
     case 'txn':
       return {
         kind: 'txn',
@@ -233,6 +245,14 @@ function commandOf(request: WriteRequest, value: (text: string, field: string) =
   }
 }
 
+/**
+ * Converts a uint64 or int64 field to a safe integer, or throws a WireError. A protobuf-es
+ * message contains a bigint, and a hand-decoded one a number unless it is out of range.
+ */
+function safeNumber(value: number | bigint, field: string): number {
+  return typeof value === 'number' ? value : toSafeNumber(value, field);
+}
+
 function readConsistencyOf(consistency: ReadConsistency): 'linearizable' | 'stale' {
   switch (consistency) {
     case ReadConsistency.UNSPECIFIED:
@@ -245,8 +265,12 @@ function readConsistencyOf(consistency: ReadConsistency): 'linearizable' | 'stal
   }
 }
 
-function rejectedReply(reason: string): KvReply {
-  return create(KvReplySchema, { status: ReplyStatus.REJECTED, reason, lsn: -1n });
+function rejectedReply(reason: string): KvReplyFields {
+  return { status: ReplyStatus.REJECTED, leaderId: 0, leaderAddr: '', reason, resultJson: '', lsn: -1 };
+}
+
+function toKvReply(fields: KvReplyFields): KvReply {
+  return create(KvReplySchema, { ...fields, lsn: BigInt(fields.lsn) });
 }
 
 function assertNeverRequest(request: never): never {
@@ -254,7 +278,7 @@ function assertNeverRequest(request: never): never {
 }
 
 /** Wraps every handler so that its reply carries this node's header echoing the request id. */
-function echoHeaders(handlers: ServiceHandlers<KvMethods>, options: KvServiceOptions): ServiceHandlers<KvMethods> {
+function echoHeaders<H extends object>(handlers: H, options: KvServiceOptions): H {
   const wrapped: Record<string, (request: { header?: Header }) => Promise<{ header?: Header }>> = {};
   for (const [name, handler] of Object.entries(handlers)) {
     const unary = handler as unknown as (request: { header?: Header }) => Promise<{ header?: Header }>;
@@ -269,7 +293,7 @@ function echoHeaders(handlers: ServiceHandlers<KvMethods>, options: KvServiceOpt
       return reply;
     };
   }
-  return wrapped as unknown as ServiceHandlers<KvMethods>;
+  return wrapped as unknown as H;
 }
 
 /** Runs a conversion of client input, turning a WireError into INVALID_ARGUMENT. */
@@ -316,16 +340,16 @@ function replyStatus(outcome: ClientOutcome): { status: ReplyStatus; leaderId: n
   }
 }
 
-function kvReply(outcome: ClientOutcome, view: NodeView): KvReply {
+function kvReply(outcome: ClientOutcome, view: NodeView): KvReplyFields {
   const { status, leaderId, reason } = replyStatus(outcome);
-  return create(KvReplySchema, {
+  return {
     status,
     leaderId,
     leaderAddr: leaderId === 0 ? '' : (view.addressOf(leaderId) ?? ''),
     reason,
     resultJson: outcome.status === 'ok' ? JSON.stringify(outcome.result) : '',
-    lsn: BigInt(outcome.status === 'ok' && outcome.lsn !== null ? outcome.lsn : -1),
-  });
+    lsn: outcome.status === 'ok' && outcome.lsn !== null ? outcome.lsn : -1,
+  };
 }
 
 function configReply(outcome: ClientOutcome, view: NodeView): ConfigReply {

@@ -8,12 +8,12 @@ import {
   ElectResponseSchema,
   FetchSnapshotResponseSchema,
   InstallSnapshotResponseSchema,
-  LogForwardResponseSchema,
   TRaftPeer,
 } from '../../proto/gen/traft/v1/peer_pb.js';
 import type { Driver } from '../driver.js';
 import { fromWireRequest, toWireReply, WireError, type WireRequest } from './convert.js';
-import { addService, InvalidRequestError } from './grpc.js';
+import { addService, encodedUnaryMethod, InvalidRequestError } from './grpc.js';
+import { decodeLogForwardRequest, encodeLogForwardResponse } from './peer-wire.js';
 
 export interface PeerServiceOptions {
   selfId: number;
@@ -25,17 +25,36 @@ export interface PeerServiceOptions {
 export function addPeerService(server: grpc.Server, options: PeerServiceOptions): void {
   const { driver, logger } = options;
 
+  const rejectInvalid = (method: WireRequest['method'], error: unknown): never => {
+    if (error instanceof WireError) {
+      logger.debug({ method, err: error.message }, 'invalid peer request rejected');
+      throw new InvalidRequestError(`invalid ${method} request: ${error.message}`);
+    }
+    throw error;
+  };
+
   const decode = (wire: WireRequest): Message => {
     try {
       return fromWireRequest(wire, options.clusterId, options.selfId);
     } catch (error) {
-      if (error instanceof WireError) {
-        logger.debug({ method: wire.method, err: error.message }, 'invalid peer request rejected');
-        throw new InvalidRequestError(`invalid ${wire.method} request: ${error.message}`);
-      }
-      throw error;
+      return rejectInvalid(wire.method, error);
     }
   };
+
+  // LogForward, the hot path, decodes its bytes straight into the core message and encodes the
+  // reply by hand. Malformed bytes throw MalformedBytesError, and addService fails the call with
+  // INVALID_ARGUMENT before anything reaches the driver.
+  const logForward = encodedUnaryMethod({
+    decodeRequest: (bytes: Uint8Array): Message => {
+      try {
+        return decodeLogForwardRequest(bytes, options.clusterId, options.selfId);
+      } catch (error) {
+        return rejectInvalid('logForward', error);
+      }
+    },
+    handle: (request: Message) => driver.deliverRequest(request),
+    encodeResponse: (reply: Message | null) => encodeLogForwardResponse(reply?.type === 'log-forward-reply' ? reply : null),
+  });
 
   /** Returns the encoded reply for `wire`, or undefined when the node sent none. */
   const exchange = async (wire: WireRequest) => {
@@ -48,10 +67,6 @@ export function addPeerService(server: grpc.Server, options: PeerServiceOptions)
       const reply = await exchange({ method: 'elect', request });
       return create(ElectResponseSchema, { reply: reply?.method === 'elect' ? reply.reply : undefined });
     },
-    logForward: async (request) => {
-      const reply = await exchange({ method: 'logForward', request });
-      return create(LogForwardResponseSchema, { reply: reply?.method === 'logForward' ? reply.reply : undefined });
-    },
     installSnapshot: async (request) => {
       const reply = await exchange({ method: 'installSnapshot', request });
       return create(InstallSnapshotResponseSchema, { reply: reply?.method === 'installSnapshot' ? reply.reply : undefined });
@@ -60,5 +75,5 @@ export function addPeerService(server: grpc.Server, options: PeerServiceOptions)
       const reply = await exchange({ method: 'fetchSnapshot', request });
       return create(FetchSnapshotResponseSchema, { reply: reply?.method === 'fetchSnapshot' ? reply.reply : undefined });
     },
-  });
+  }, { logForward });
 }

@@ -5,8 +5,10 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Message } from '../core/types.js';
 import { TRaftPeer } from '../../proto/gen/traft/v1/peer_pb.js';
-import { CallError, CHANNEL_OPTIONS, callUnary, callUnaryEncoded } from './grpc.js';
+import { CallError, CHANNEL_OPTIONS, callUnary, callUnaryBytes } from './grpc.js';
 import { encodeLogForwardRequest, fromWireReply, toWireRequest, WireError, type WireReply } from './convert.js';
+import { decodeLogForwardResponse } from './peer-wire.js';
+import { MalformedBytesError } from './wire-reader.js';
 
 export interface PeerChannelsOptions {
   selfId: number;
@@ -19,6 +21,9 @@ export interface PeerChannelsOptions {
   onReply: (reply: Message) => void;
   logger: Logger;
 }
+
+/** A reply as it came back: a protobuf-es message, or LogForwardResponse bytes not yet decoded. */
+type ReceivedReply = WireReply | { method: 'logForwardBytes'; bytes: Uint8Array };
 
 interface PeerChannel {
   address: string;
@@ -95,12 +100,13 @@ export class PeerChannels {
     return channel;
   }
 
-  private async call(channel: PeerChannel, message: Message): Promise<WireReply | null> {
+  private async call(channel: PeerChannel, message: Message): Promise<ReceivedReply | null> {
     const timeoutMs = this.options.rpcTimeoutMs;
     if (message.type === 'log-forward') {
-      // The hot path: each record is encoded once and reused for every follower and every resend.
-      const response = await callUnaryEncoded(channel.client, TRaftPeer, 'logForward', encodeLogForwardRequest(message), timeoutMs);
-      return response.reply ? { method: 'logForward', reply: response.reply } : null;
+      // The hot path: each record is encoded once and reused for every follower and every resend,
+      // and the response is decoded by hand in acceptReply.
+      const bytes = await callUnaryBytes(channel.client, TRaftPeer, 'logForward', encodeLogForwardRequest(message), timeoutMs);
+      return { method: 'logForwardBytes', bytes };
     }
     const wire = toWireRequest(message);
     switch (wire.method) {
@@ -127,22 +133,37 @@ export class PeerChannels {
     }
   }
 
-  private acceptReply(peerId: number, wire: WireReply): void {
-    let reply: Message;
+  private acceptReply(peerId: number, received: ReceivedReply): void {
+    let reply: Message | null;
     try {
-      reply = fromWireReply(wire, this.options.clusterId, this.options.selfId);
+      reply = this.decodeReply(received);
     } catch (error) {
       if (error instanceof WireError) {
         this.options.logger.warn({ peer: peerId, err: error.message }, 'invalid reply from peer; dropped');
         return;
       }
+      if (error instanceof MalformedBytesError) {
+        this.options.logger.warn({ peer: peerId, err: error.message }, 'malformed LogForwardResponse from peer; dropped');
+        return;
+      }
       throw error;
+    }
+    if (reply === null) {
+      return;
     }
     if (reply.from !== peerId) {
       this.options.logger.warn({ peer: peerId, from: reply.from }, 'reply claims another sender; dropped');
       return;
     }
     this.options.onReply(reply);
+  }
+
+  private decodeReply(received: ReceivedReply): Message | null {
+    const { clusterId, selfId } = this.options;
+    if (received.method === 'logForwardBytes') {
+      return decodeLogForwardResponse(received.bytes, clusterId, selfId);
+    }
+    return fromWireReply(received, clusterId, selfId);
   }
 
   private noteFailure(peerId: number, channel: PeerChannel, type: string, error: unknown): void {
