@@ -55,8 +55,8 @@ function purge(core: NodeCore, floor: number): void {
 /**
  * Sends a snapshot to a follower that lacks purged positions, at most once per election timeout.
  * NOTE: a loaded leader can take longer than that to build and send a snapshot of several
- * megabytes. One unlimited-rate 5-node run resent such snapshots while electing a new leader
- * every second or two, for minutes. A resend should wait until the previous call has failed.
+ * megabytes. The transport drops a snapshot while the previous one to that follower is in
+ * flight, but the core still builds each one before the transport drops it.
  */
 export function sendSnapshot(core: NodeCore, lead: LeaderState, follower: FollowerState): void {
   if (core.tickCount - follower.snapshotSentAtTick < core.opts.electionTimeoutTicks) return;

@@ -29,9 +29,17 @@ interface PeerChannel {
   address: string;
   client: grpc.Client;
   inFlight: number;
+  /** An InstallSnapshot call to this peer has not finished yet. */
+  snapshotInFlight: boolean;
   failuresSinceLog: number;
   lastFailureLogMs: number;
 }
+
+/**
+ * Snapshot calls get this many RPC timeouts. A snapshot of a busy run's key space is several
+ * megabytes, which a loaded 2-core machine may not encode, send and install within one timeout.
+ */
+export const SNAPSHOT_TIMEOUT_FACTOR = 10;
 
 /** Failures to one peer are logged at most once per this interval, with a count. */
 const FAILURE_LOG_INTERVAL_MS = 5_000;
@@ -56,16 +64,28 @@ export class PeerChannels {
       return;
     }
 
+    // The core resends a snapshot every election timeout until one is acknowledged. Sending
+    // another while the previous one is still on its way only adds load, and one busy 5-node
+    // run kept electing leaders for minutes while its leaders resent large snapshots.
+    const isSnapshot = message.type === 'install-snapshot';
+    if (isSnapshot && channel.snapshotInFlight) {
+      this.options.logger.debug({ to: message.to }, 'a snapshot to this peer is still in flight; message dropped');
+      return;
+    }
+
     channel.inFlight += 1;
+    if (isSnapshot) channel.snapshotInFlight = true;
     this.call(channel, message).then(
       (reply) => {
         channel.inFlight -= 1;
+        if (isSnapshot) channel.snapshotInFlight = false;
         if (reply) {
           this.acceptReply(message.to, reply);
         }
       },
       (error: unknown) => {
         channel.inFlight -= 1;
+        if (isSnapshot) channel.snapshotInFlight = false;
         this.noteFailure(message.to, channel, message.type, error);
       },
     );
@@ -93,6 +113,7 @@ export class PeerChannels {
       address,
       client: new grpc.Client(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS),
       inFlight: 0,
+      snapshotInFlight: false,
       failuresSinceLog: 0,
       lastFailureLogMs: 0,
     };
@@ -119,11 +140,11 @@ export class PeerChannels {
         return response.reply ? { method: 'logForward', reply: response.reply } : null;
       }
       case 'installSnapshot': {
-        const response = await callUnary(channel.client, TRaftPeer, 'installSnapshot', wire.request, timeoutMs);
+        const response = await callUnary(channel.client, TRaftPeer, 'installSnapshot', wire.request, timeoutMs * SNAPSHOT_TIMEOUT_FACTOR);
         return response.reply ? { method: 'installSnapshot', reply: response.reply } : null;
       }
       case 'fetchSnapshot': {
-        const response = await callUnary(channel.client, TRaftPeer, 'fetchSnapshot', wire.request, timeoutMs);
+        const response = await callUnary(channel.client, TRaftPeer, 'fetchSnapshot', wire.request, timeoutMs * SNAPSHOT_TIMEOUT_FACTOR);
         return response.reply ? { method: 'fetchSnapshot', reply: response.reply } : null;
       }
       default: {
