@@ -107,9 +107,12 @@ t.test('proposals of one Ready share a records op', async (t) => {
   leader.propose(2001, { kind: 'put', key: 'b', value: 2 });
   leader.propose(2002, { kind: 'put', key: 'c', value: 3 });
   const ready = leader.ready();
-  const recordOps = ready.persist.filter((op) => op.type === 'records');
+  const recordOps = ready.persist.flatMap((op) => (op.type === 'records' ? [op] : []));
   t.equal(recordOps.length, 1, 'one records op');
-  const keys = recordOps[0]?.type === 'records' ? recordOps[0].records.map((r) => (r.command.kind === 'put' ? r.command.key : r.command.kind)) : [];
+  const keys: string[] = [];
+  for (const record of recordOps[0]?.records ?? []) {
+    if (record.command.kind === 'put') keys.push(record.command.key);
+  }
   t.same(keys, ['a', 'b', 'c'], 'holding the three records in order');
 });
 

@@ -4,7 +4,7 @@
 // kv-wire.test.ts compares both directions with fromBinary and toBinary.
 import { WireType } from '@bufbuild/protobuf/wire';
 import { ProtoWriter } from './proto-writer.js';
-import { asMalformed, readHeader, WireReader, type RawHeader, type Uint64 } from './wire-reader.js';
+import { asMalformed, readClientTag, readHeader, WireReader, type RawHeader, type Uint64 } from './wire-reader.js';
 
 // Plain forms of the kv.proto request messages. The protobuf-es messages of the single-op RPCs
 // fit these types too, so kv-service.ts runs both through one path. A uint64 or int64 field is a
@@ -183,7 +183,7 @@ function readPut(reader: WireReader, put: PutFields | undefined, depth: number):
         readHeader(reader, undefined, depth + 1);
         break;
       case 2:
-        into.tag = readWriteTag(reader, into.tag, depth + 1);
+        into.tag = readClientTag(reader, into.tag, depth + 1);
         break;
       case 3:
         into.key = reader.string(true);
@@ -211,7 +211,7 @@ function readDelete(reader: WireReader, request: DeleteFields | undefined, depth
         readHeader(reader, undefined, depth + 1);
         break;
       case 2:
-        into.tag = readWriteTag(reader, into.tag, depth + 1);
+        into.tag = readClientTag(reader, into.tag, depth + 1);
         break;
       case 3:
         into.key = reader.string(true);
@@ -236,7 +236,7 @@ function readCas(reader: WireReader, request: CasFields | undefined, depth: numb
         readHeader(reader, undefined, depth + 1);
         break;
       case 2:
-        into.tag = readWriteTag(reader, into.tag, depth + 1);
+        into.tag = readClientTag(reader, into.tag, depth + 1);
         break;
       case 3:
         into.key = reader.string(true);
@@ -267,7 +267,7 @@ function readIncr(reader: WireReader, request: IncrFields | undefined, depth: nu
         readHeader(reader, undefined, depth + 1);
         break;
       case 2:
-        into.tag = readWriteTag(reader, into.tag, depth + 1);
+        into.tag = readClientTag(reader, into.tag, depth + 1);
         break;
       case 3:
         into.key = reader.string(true);
@@ -295,7 +295,7 @@ function readTxn(reader: WireReader, request: TxnFields | undefined, depth: numb
         readHeader(reader, undefined, depth + 1);
         break;
       case 2:
-        into.tag = readWriteTag(reader, into.tag, depth + 1);
+        into.tag = readClientTag(reader, into.tag, depth + 1);
         break;
       case 3:
         into.ops.push(readMicroOp(reader, depth + 1));
@@ -349,28 +349,6 @@ function readGet(reader: WireReader, request: GetFields | undefined, depth: numb
         break;
       case 3:
         into.consistency = reader.int32();
-        break;
-      default:
-        reader.skipField(fieldNo, wireType, depth);
-    }
-  }
-  return into;
-}
-
-function readWriteTag(reader: WireReader, writeTag: WriteTagFields | undefined, depth: number): WriteTagFields {
-  // WriteTag: client_id 1, seq 2.
-  const into: WriteTagFields = writeTag ?? { clientId: '', seq: 0 };
-  const end = reader.messageEnd(depth);
-  while (reader.pos < end) {
-    const tag = reader.nextTag();
-    const fieldNo = tag >>> 3;
-    const wireType: WireType = tag & 7;
-    switch (fieldNo) {
-      case 1:
-        into.clientId = reader.string(true);
-        break;
-      case 2:
-        into.seq = reader.uint64Value();
         break;
       default:
         reader.skipField(fieldNo, wireType, depth);

@@ -11,7 +11,7 @@ import { LOG_FORWARD_STATUS_TO_WIRE, fromWireLogForwardStatus, writeBallot, writ
 import { parseCommandJson } from './command-json.js';
 import { ProtoWriter } from './proto-writer.js';
 import { WireError } from './json-wire.js';
-import { asMalformed, readHeader, toSafe, WireReader, type RawHeader, type Uint64 } from './wire-reader.js';
+import { asMalformed, readClientTag, readHeader, toSafe, WireReader, type RawClientTag, type RawHeader, type Uint64 } from './wire-reader.js';
 
 export { MalformedBytesError } from './wire-reader.js';
 
@@ -141,8 +141,7 @@ function readRecord(reader: WireReader, depth: number, recordsField: string, ind
   let seq: Uint64 = 0;
   let author: RawBallot | undefined;
   let commandJson = '';
-  let clientId: string | undefined;
-  let clientSeq: Uint64 = 0;
+  let client: RawClientTag | undefined;
   let depends: RawBitmap | undefined;
   let overrides: RawBitmap | undefined;
 
@@ -161,12 +160,9 @@ function readRecord(reader: WireReader, depth: number, recordsField: string, ind
       case 3:
         commandJson = reader.string(true);
         break;
-      case 4: {
-        const client = readClientTag(reader, clientId ?? '', clientSeq, depth + 1);
-        clientId = client.clientId;
-        clientSeq = client.seq;
+      case 4:
+        client = readClientTag(reader, client, depth + 1);
         break;
-      }
       case 5:
         depends = readBitmap(reader, depends, depth + 1);
         break;
@@ -186,37 +182,10 @@ function readRecord(reader: WireReader, depth: number, recordsField: string, ind
     depends: checkBitmap(depends, `${field}.depends`),
     overrides: checkBitmap(overrides, `${field}.overrides`),
   };
-  if (clientId !== undefined) {
-    record.client = { clientId, seq: toSafe(clientSeq, `${field}.client.seq`) };
+  if (client !== undefined) {
+    record.client = { clientId: client.clientId, seq: toSafe(client.seq, `${field}.client.seq`) };
   }
   return record;
-}
-
-/** Reads a ClientTag, merged into the fields of an earlier occurrence. */
-function readClientTag(
-  reader: WireReader,
-  clientId: string,
-  seq: Uint64,
-  depth: number,
-): { clientId: string; seq: Uint64 } {
-  const into = { clientId, seq };
-  const end = reader.messageEnd(depth);
-  while (reader.pos < end) {
-    const tag = reader.nextTag();
-    const fieldNo = tag >>> 3;
-    const wireType: WireType = tag & 7;
-    switch (fieldNo) {
-      case 1:
-        into.clientId = reader.string(true);
-        break;
-      case 2:
-        into.seq = reader.uint64Value();
-        break;
-      default:
-        reader.skipField(fieldNo, wireType, depth);
-    }
-  }
-  return into;
 }
 
 // ---------------------------------------------------------------------------------------------

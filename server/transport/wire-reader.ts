@@ -130,6 +130,34 @@ export function readHeader(reader: WireReader, header: RawHeader | undefined, de
   return into;
 }
 
+/** A message of a client id (field 1) and a sequence number (field 2): WriteTag and ClientTag. */
+export interface RawClientTag {
+  clientId: string;
+  seq: Uint64;
+}
+
+/** Reads a WriteTag or ClientTag, merged into the fields of an earlier occurrence. */
+export function readClientTag(reader: WireReader, earlier: RawClientTag | undefined, depth: number): RawClientTag {
+  const into: RawClientTag = earlier ?? { clientId: '', seq: 0 };
+  const end = reader.messageEnd(depth);
+  while (reader.pos < end) {
+    const tag = reader.nextTag();
+    const fieldNo = tag >>> 3;
+    const wireType: WireType = tag & 7;
+    switch (fieldNo) {
+      case 1:
+        into.clientId = reader.string(true);
+        break;
+      case 2:
+        into.seq = reader.uint64Value();
+        break;
+      default:
+        reader.skipField(fieldNo, wireType, depth);
+    }
+  }
+  return into;
+}
+
 /** Returns `error` unchanged when it is a WireError or MalformedBytesError, else as MalformedBytesError. */
 export function asMalformed(error: unknown): Error {
   if (error instanceof WireError || error instanceof MalformedBytesError) {
