@@ -190,7 +190,7 @@ t.test('queued calls expire at their own deadlines', async (t) => {
 
 t.test('calls in flight expire one by one', async (t) => {
   const standIn = await startStandIn(async (request) => {
-    await delayMs(500);
+    await delayMs(900);
     return okReplies(request);
   });
   t.teardown(() => standIn.server.forceShutdown());
@@ -200,11 +200,11 @@ t.test('calls in flight expire one by one', async (t) => {
   const item = encodeBatchItem({ kind: 'get', key: 'k', consistency: ReadConsistency.LINEARIZABLE }, undefined);
 
   const startMs = Date.now();
-  const outcomes = await Promise.all([settledAt(batcher.call(item, startMs + 250)), settledAt(batcher.call(item, startMs + 150)), settledAt(batcher.call(item, startMs + 3000))]);
+  const outcomes = await Promise.all([settledAt(batcher.call(item, startMs + 450)), settledAt(batcher.call(item, startMs + 150)), settledAt(batcher.call(item, startMs + 3000))]);
   const [slow, fast, patient] = outcomes;
-  t.ok(slow!.error instanceof CallError && slow!.error.code === grpc.status.DEADLINE_EXCEEDED, 'the 250 ms call times out in flight');
+  t.ok(slow!.error instanceof CallError && slow!.error.code === grpc.status.DEADLINE_EXCEEDED, 'the 450 ms call times out in flight');
   t.ok(fast!.error instanceof CallError && fast!.error.code === grpc.status.DEADLINE_EXCEEDED, 'the 150 ms call times out in flight');
-  t.ok(fast!.atMs >= startMs + 150 && slow!.atMs >= startMs + 250, 'no call is rejected before its deadline');
+  t.ok(fast!.atMs >= startMs + 150 && slow!.atMs >= startMs + 450, 'no call is rejected before its deadline');
   t.ok(fast!.atMs < slow!.atMs, 'the earlier deadline expires first');
   t.equal(patient!.error, undefined, 'the call with time left gets its reply');
   t.same(standIn.batchSizes, [3], 'the three calls went out in one batch');
