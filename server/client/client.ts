@@ -87,6 +87,10 @@ export class TraftClient {
   private leader: Endpoint | null = null;
   private nextEndpoint = 0;
   private seq = 0;
+  /** Every write seq at or below it has a final outcome here; sent as the WriteTag's acked_through. */
+  private ackedThrough = 0;
+  /** Write seqs above `ackedThrough` that have a final outcome, waiting for the seqs below them. */
+  private readonly finishedAbove = new Set<number>();
   /** Replica id of each given endpoint, learned from Status replies. */
   private readonly endpointIds = new Map<number, Endpoint>();
   private idsLearnedAtMs = 0;
@@ -201,13 +205,24 @@ export class TraftClient {
   // -------------------------------------------------------------------------------------------
   // Internals
 
-  private write(call: Exclude<KvCall, { kind: 'get' }>): Promise<KvOutcome> {
+  private async write(call: Exclude<KvCall, { kind: 'get' }>): Promise<KvOutcome> {
     // The seq is fixed before the first attempt, so every retry carries the same (clientId, seq)
-    // and the server's dedup table applies the write at most once.
-    // NOTE: the client reports no acknowledged-seq watermark yet, so the server's dedup table
-    // keeps one entry per write of this client until a snapshot-independent GC exists.
+    // and the server's dedup table applies the write at most once. The watermark lets servers
+    // drop the dedup entries of earlier writes, which this client never sends again.
     this.seq += 1;
-    return this.run(encodeBatchItem(call, { clientId: this.clientId, seq: this.seq }), true);
+    const seq = this.seq;
+    const item = encodeBatchItem(call, { clientId: this.clientId, seq, ackedThrough: this.ackedThrough });
+    try {
+      return await this.run(item, true);
+    } finally {
+      this.finishWrite(seq);
+    }
+  }
+
+  /** Marks `seq` final and raises the watermark over every final seq right above it. */
+  private finishWrite(seq: number): void {
+    this.finishedAbove.add(seq);
+    while (this.finishedAbove.delete(this.ackedThrough + 1)) this.ackedThrough += 1;
   }
 
   private configCall(method: 'addLearner' | 'changeConfig' | 'removeMember' | 'getConfig', request: object): Promise<KvOutcome> {

@@ -26,14 +26,14 @@ import {
   type WriteTagFields,
 } from './wire.js';
 
-const tag: WriteTagFields = { clientId: 'client-ü', seq: 2 ** 40 + 3 };
-const wireTag = { clientId: tag.clientId, seq: BigInt(tag.seq) };
+const tag: WriteTagFields = { clientId: 'client-ü', seq: 2 ** 40 + 3, ackedThrough: 2 ** 40 };
+const wireTag = { clientId: tag.clientId, seq: BigInt(tag.seq), ackedThrough: BigInt(2 ** 40) };
 
 function expectedItem(call: KvCall, withTag: boolean): BatchItem {
   return expectedItemWithTag(call, withTag ? wireTag : undefined);
 }
 
-function expectedItemWithTag(call: KvCall, t: { clientId: string; seq: bigint } | undefined): BatchItem {
+function expectedItemWithTag(call: KvCall, t: { clientId: string; seq: bigint; ackedThrough: bigint } | undefined): BatchItem {
   switch (call.kind) {
     case 'put':
       return create(BatchItemSchema, { request: { case: 'put', value: { tag: t, key: call.key, valueJson: call.valueJson } } });
@@ -90,7 +90,7 @@ t.test('batch request carries header and items', async (t) => {
 // Property tests: random messages through the hand-written codec and the reflective one.
 
 const text = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 6 }), fc.string({ unit: 'binary', maxLength: 6 }));
-const randomTag = fc.record({ clientId: text, seq: fc.maxSafeNat() });
+const randomTag = fc.record({ clientId: text, seq: fc.maxSafeNat(), ackedThrough: fc.maxSafeNat() }, { requiredKeys: ['clientId', 'seq'] });
 const randomCall: fc.Arbitrary<KvCall> = fc.oneof(
   fc.record({ kind: fc.constant('put' as const), key: text, valueJson: text }),
   fc.record({ kind: fc.constant('append' as const), key: text, valueJson: text }),
@@ -105,7 +105,7 @@ t.test('random batch items match toBinary', async (t) => {
   fc.assert(
     fc.property(randomCall, randomTag, (call, randomTag) => {
       const withTag = call.kind !== 'get';
-      const wire = { clientId: randomTag.clientId, seq: BigInt(randomTag.seq) };
+      const wire = { clientId: randomTag.clientId, seq: BigInt(randomTag.seq), ackedThrough: BigInt(randomTag.ackedThrough ?? 0) };
       const expected = fromBinary(BatchItemSchema, toBinary(BatchItemSchema, expectedItemWithTag(call, withTag ? wire : undefined)));
       const actual = fromBinary(BatchItemSchema, encodeBatchItem(call, withTag ? randomTag : undefined));
       t.same(actual, expected);

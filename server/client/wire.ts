@@ -22,6 +22,8 @@ export type KvCall =
 export interface WriteTagFields {
   clientId: string;
   seq: number;
+  /** Every seq at or below it has a final outcome and is never sent again; 0 or absent for none. */
+  ackedThrough?: number;
 }
 
 /** The fields of a KvReply that the client reads. The header and the lsn are skipped. */
@@ -109,6 +111,10 @@ function writeCallBody(out: Buffer, start: number, call: KvCall, tag: WriteTagFi
     pos = writeStringField(out, pos, 1, tag.clientId);
     pos = writeKey(out, pos, 2, VARINT);
     pos = writeVarint(out, pos, tag.seq);
+    if (tag.ackedThrough) {
+      pos = writeKey(out, pos, 3, VARINT);
+      pos = writeVarint(out, pos, tag.ackedThrough);
+    }
   }
   switch (call.kind) {
     case 'put':
@@ -142,7 +148,8 @@ function writeCallBody(out: Buffer, start: number, call: KvCall, tag: WriteTagFi
 }
 
 function tagBodyBytes(tag: WriteTagFields): number {
-  return stringFieldBytes(tag.clientId) + 1 + varintBytes(tag.seq);
+  const ackedThroughBytes = tag.ackedThrough ? 1 + varintBytes(tag.ackedThrough) : 0;
+  return stringFieldBytes(tag.clientId) + 1 + varintBytes(tag.seq) + ackedThroughBytes;
 }
 
 function microOpBytes(op: { f: string; key: string; valueJson: string }): number {

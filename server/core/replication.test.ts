@@ -183,6 +183,26 @@ t.test('heartbeat skips records still in flight', async (t) => {
   t.equal(cluster.outcomes.get(put)?.status, 'ok', 'the resent record commits');
 });
 
+t.test('late reply still counts its acks', async (t) => {
+  const cluster = new TestCluster({ size: 3 });
+  cluster.campaign(1);
+  cluster.tick(HEARTBEAT_TICKS);
+  cluster.isolate(3);
+  const put = cluster.propose(1, { kind: 'put', key: 'a', value: 1 });
+  const append = cluster.take((msg) => msg.type === 'log-forward' && msg.to === 2);
+  t.equal(append.length, 1, 'the append to node 2 is held back');
+
+  // The read round's empty LogForward overtakes the append, so node 2 replies to it first and the
+  // reply that acknowledges the record arrives second, for an older request.
+  const read = cluster.read(1, 'a');
+  cluster.deliverAll();
+  t.notOk(cluster.outcomes.has(put), 'the put waits for an ack');
+  cluster.queue.push(...append);
+  cluster.deliverAll();
+  t.equal(cluster.outcomes.get(put)?.status, 'ok', 'the late reply commits the put without a heartbeat');
+  t.equal(cluster.outcomes.get(read)?.status, 'ok', 'the reply to the read round confirms the read');
+});
+
 t.test('skipped blind write is acked ok', async (t) => {
   const cluster = new TestCluster({ size: 3 });
   cluster.campaign(1);

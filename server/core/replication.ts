@@ -229,8 +229,10 @@ export function handleLogForwardReply(core: NodeCore, msg: LogForwardReply): voi
   if (!ballotEquals(msg.ballot, lead.ballot)) return;
   const follower = lead.followers.get(msg.from);
   if (follower === undefined) return;
-  // Replies are cumulative, so a late reply to an older request carries nothing new.
-  if (msg.requestId <= follower.lastReplyRequestId) return;
+  if (msg.requestId <= follower.lastReplyRequestId) {
+    handleLateReply(core, lead, follower, msg);
+    return;
+  }
   follower.lastReplyRequestId = msg.requestId;
   follower.lastReplyTick = core.tickCount;
 
@@ -271,6 +273,20 @@ export function handleLogForwardReply(core: NodeCore, msg: LogForwardReply): voi
     default:
       return assertNeverStatus(msg.status);
   }
+}
+
+/**
+ * Counts the acks of a reply that arrived after the reply to a later request. A small LogForward
+ * can overtake a large one on the way to the follower, so the later reply may lack records that
+ * this one acknowledges. Dropping it left those records uncommitted until the next heartbeat. A
+ * late reply only adds acks: the follower's sync state and Committed come from the newest reply.
+ */
+function handleLateReply(core: NodeCore, lead: LeaderState, follower: FollowerState, msg: LogForwardReply): void {
+  if (msg.status !== 'ok' || !follower.synced) return;
+  countAcks(core, lead, msg.from, msg.accepted);
+  noteReadAck(core, lead, msg.from, msg.requestId);
+  const known = follower.knownAccepted as TailBitmap;
+  if (!msg.accepted.isSubsetOf(known)) follower.knownAccepted = known.union(msg.accepted);
 }
 
 function assertNeverStatus(status: never): never {

@@ -14,7 +14,7 @@ function record(seq: number, key: string): LogRecord {
     seq,
     author: { term: 4, id: 1 },
     command: { kind: 'put', key, value: { n: seq } },
-    client: { clientId: `client-${seq % 3}`, seq: seq * 2 },
+    client: seq % 2 === 0 ? { clientId: `client-${seq % 3}`, seq: seq * 2, ackedThrough: seq } : { clientId: `client-${seq % 3}`, seq: seq * 2 },
     depends: TailBitmap.of(seq - (seq % 7), seq - 1),
     overrides: TailBitmap.of(seq - (seq % 7), seq),
   };

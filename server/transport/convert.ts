@@ -217,7 +217,7 @@ export function toWireRecord(record: LogRecord): WireLogRecord {
     seq: BigInt(record.seq),
     author: toWireBallot(record.author),
     commandJson: JSON.stringify(record.command),
-    client: record.client ? { clientId: record.client.clientId, seq: BigInt(record.client.seq) } : undefined,
+    client: record.client ? { clientId: record.client.clientId, seq: BigInt(record.client.seq), ackedThrough: BigInt(record.client.ackedThrough ?? 0) } : undefined,
     depends: toWireBitmap(record.depends),
     overrides: toWireBitmap(record.overrides),
   });
@@ -237,6 +237,7 @@ export function fromWireRecord(record: WireLogRecord, field: string): LogRecord 
   };
   if (record.client !== undefined) {
     converted.client = { clientId: record.client.clientId, seq: toSafeNumber(record.client.seq, `${field}.client.seq`) };
+    if (record.client.ackedThrough !== 0n) converted.client.ackedThrough = toSafeNumber(record.client.ackedThrough, `${field}.client.acked_through`);
   }
   return converted;
 }
@@ -431,7 +432,9 @@ export function encodeRecord(record: LogRecord): Uint8Array {
   writeBallot(writer, 2, record.author);
   writer.tag(3, WireType.LengthDelimited).string(JSON.stringify(record.command));
   if (record.client !== undefined) {
-    writer.tag(4, WireType.LengthDelimited).fork().tag(1, WireType.LengthDelimited).string(record.client.clientId).tag(2, WireType.Varint).uint64(record.client.seq).join();
+    writer.tag(4, WireType.LengthDelimited).fork().tag(1, WireType.LengthDelimited).string(record.client.clientId).tag(2, WireType.Varint).uint64(record.client.seq);
+    if (record.client.ackedThrough !== undefined && record.client.ackedThrough !== 0) writer.tag(3, WireType.Varint).uint64(record.client.ackedThrough);
+    writer.join();
   }
   writeBitmap(writer, 5, record.depends);
   writeBitmap(writer, 6, record.overrides);

@@ -61,7 +61,13 @@ export function addKvService(server: grpc.Server, options: KvServiceOptions): vo
     if (!tag || tag.clientId === '' || options.dropClientTags) {
       return undefined;
     }
-    return { clientId: tag.clientId, seq: wire(() => safeNumber(tag.seq, 'tag.seq')) };
+    const seq = wire(() => safeNumber(tag.seq, 'tag.seq'));
+    const ackedThrough = wire(() => safeNumber(tag.ackedThrough, 'tag.acked_through'));
+    if (ackedThrough === 0) return { clientId: tag.clientId, seq };
+    if (ackedThrough >= seq) {
+      throw new InvalidRequestError(`tag.acked_through ${ackedThrough} is not below tag.seq ${seq}; acknowledge only seqs lower than the request's own`);
+    }
+    return { clientId: tag.clientId, seq, ackedThrough };
   };
 
   const value = parseJsonValueText;

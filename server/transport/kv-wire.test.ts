@@ -27,7 +27,8 @@ function fieldsOf(request: BatchRequest): BatchRequestFields {
     toId: request.header.toId,
     requestId: asUint64(request.header.requestId),
   };
-  const tagOf = (tag: { clientId: string; seq: bigint } | undefined) => tag && { clientId: tag.clientId, seq: asUint64(tag.seq) };
+  const tagOf = (tag: { clientId: string; seq: bigint; ackedThrough: bigint } | undefined) =>
+    tag && { clientId: tag.clientId, seq: asUint64(tag.seq), ackedThrough: asUint64(tag.ackedThrough) };
   const items = request.items.map((item): KvItem | undefined => {
     const r = item.request;
     switch (r.case) {
@@ -91,7 +92,10 @@ function reorderItem(item: KvItem | undefined): KvItem | undefined {
   if (item === undefined) {
     return undefined;
   }
-  const tag = 'tag' in item.value && item.value.tag ? { clientId: item.value.tag.clientId, seq: item.value.tag.seq } : undefined;
+  const tag =
+    'tag' in item.value && item.value.tag
+      ? { clientId: item.value.tag.clientId, seq: item.value.tag.seq, ackedThrough: item.value.tag.ackedThrough }
+      : undefined;
   switch (item.case) {
     case 'put':
     case 'append':
@@ -123,7 +127,7 @@ const int64 = fc.oneof(
 );
 const text = fc.string({ maxLength: 6 });
 const header = fc.option(fc.record({ clusterId: text, fromId: fc.nat(), toId: fc.nat(), requestId: uint64 }), { nil: undefined });
-const tag = fc.option(fc.record({ clientId: text, seq: uint64 }), { nil: undefined });
+const tag = fc.option(fc.record({ clientId: text, seq: uint64, ackedThrough: uint64 }), { nil: undefined });
 
 const request = fc.oneof(
   fc.record({ case: fc.constant('put' as const), value: fc.record({ header, tag, key: text, valueJson: text }) }),

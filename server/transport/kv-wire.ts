@@ -13,6 +13,8 @@ import { asMalformed, readClientTag, readHeader, WireReader, type RawHeader, typ
 export interface WriteTagFields {
   clientId: string;
   seq: Uint64;
+  /** 0: the client acknowledges no seq. */
+  ackedThrough: Uint64;
 }
 
 export interface PutFields {

@@ -122,7 +122,7 @@ const record = fc.record(
     seq: uint64,
     author: requiredBallot,
     commandJson,
-    client: fc.option(fc.record({ clientId: fc.string({ maxLength: 3 }), seq: uint64 }), { nil: undefined }),
+    client: fc.option(fc.record({ clientId: fc.string({ maxLength: 3 }), seq: uint64, ackedThrough: uint64 }, { requiredKeys: ['clientId', 'seq'] }), { nil: undefined }),
     depends: optionalBitmap,
     overrides: optionalBitmap,
   },

@@ -184,6 +184,7 @@ function readRecord(reader: WireReader, depth: number, recordsField: string, ind
   };
   if (client !== undefined) {
     record.client = { clientId: client.clientId, seq: toSafe(client.seq, `${field}.client.seq`) };
+    if (client.ackedThrough !== 0) record.client.ackedThrough = toSafe(client.ackedThrough, `${field}.client.acked_through`);
   }
   return record;
 }

@@ -130,15 +130,19 @@ export function readHeader(reader: WireReader, header: RawHeader | undefined, de
   return into;
 }
 
-/** A message of a client id (field 1) and a sequence number (field 2): WriteTag and ClientTag. */
+/**
+ * A message of a client id (field 1), a sequence number (field 2) and an acknowledged-through
+ * watermark (field 3, 0 when absent): WriteTag and ClientTag.
+ */
 export interface RawClientTag {
   clientId: string;
   seq: Uint64;
+  ackedThrough: Uint64;
 }
 
 /** Reads a WriteTag or ClientTag, merged into the fields of an earlier occurrence. */
 export function readClientTag(reader: WireReader, earlier: RawClientTag | undefined, depth: number): RawClientTag {
-  const into: RawClientTag = earlier ?? { clientId: '', seq: 0 };
+  const into: RawClientTag = earlier ?? { clientId: '', seq: 0, ackedThrough: 0 };
   const end = reader.messageEnd(depth);
   while (reader.pos < end) {
     const tag = reader.nextTag();
@@ -150,6 +154,9 @@ export function readClientTag(reader: WireReader, earlier: RawClientTag | undefi
         break;
       case 2:
         into.seq = reader.uint64Value();
+        break;
+      case 3:
+        into.ackedThrough = reader.uint64Value();
         break;
       default:
         reader.skipField(fieldNo, wireType, depth);

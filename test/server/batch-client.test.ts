@@ -69,6 +69,32 @@ t.test('calls in one turn share a batch', async (t) => {
   t.same(standIn.batchSizes, [20], 'one Batch RPC carried all 20 puts');
 });
 
+t.test('writes carry the acked watermark', async (t) => {
+  const tags: [number, number][] = [];
+  const standIn = await startStandIn(async (request) => {
+    for (const item of request.items) {
+      const tag = item.request.case === 'put' ? item.request.value.tag : undefined;
+      if (tag !== undefined) tags.push([Number(tag.seq), Number(tag.ackedThrough)]);
+    }
+    const hangs = request.items.some((item) => item.request.case === 'put' && item.request.value.key === 'hang');
+    if (hangs) await delayMs(1_000);
+    return okReplies(request);
+  });
+  t.teardown(() => standIn.server.forceShutdown());
+  const client = await TraftClient.connect([standIn.address], { rpcTimeoutMs: 300, attemptsMax: 1 });
+  t.teardown(() => client.close());
+
+  await client.put('a', 1);
+  await client.put('b', 2);
+  await Promise.all([client.put('c', 3), client.put('d', 4)]);
+  t.equal((await client.put('hang', 5)).type, 'info', 'the write without a reply is unknown');
+  await client.put('e', 6);
+
+  t.same(tags.slice(0, 2), [[1, 0], [2, 1]], 'each write acknowledges the ones before it');
+  t.same(tags.slice(2, 4), [[3, 2], [4, 2]], 'writes in flight together acknowledge neither');
+  t.same(tags.slice(4), [[5, 4], [6, 5]], 'a write that timed out is acknowledged too, since it is never resent');
+});
+
 t.test('calls wait for the batch in flight', async (t) => {
   let firstArrived: () => void = () => undefined;
   const firstArrival = new Promise<void>((resolve) => (firstArrived = resolve));

@@ -96,6 +96,8 @@ t.test('junk on every port is rejected', async (t) => {
   t.equal(badCommand, 'INVALID_ARGUMENT', 'log-forward with an unknown command kind is rejected');
   const badValue = await callUnaryStatus(raw, TRaftKV, 'put', { key: 'k', valueJson: '{not json' });
   t.equal(badValue, 'INVALID_ARGUMENT', 'put with invalid JSON value is rejected');
+  const badWatermark = await callUnaryStatus(raw, TRaftKV, 'put', { tag: { clientId: 'c', seq: 4n, ackedThrough: 4n }, key: 'k', valueJson: '1' });
+  t.equal(badWatermark, 'INVALID_ARGUMENT', 'put whose acked_through is not below its seq is rejected');
 
   const client = await cluster.client();
   const status = await client.status(endpoint);
