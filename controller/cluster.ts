@@ -50,10 +50,18 @@ export interface NodeInfo {
  */
 const SERVER_NODE_ARGS = (process.env['TRAFT_SERVER_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
 
+/**
+ * V8 options for every server. A server allocates short-lived objects for every record it
+ * replicates. With V8's default young generation, garbage collection took about a sixth of a
+ * follower's CPU in an unlimited-rate run. A 64 MB semi-space cuts that; the young generation may
+ * then grow to a few times 64 MB per server.
+ */
+const SERVER_V8_ARGS = ['--max-semi-space-size=64'];
+
 /** Starts one server in its own process group, appending its output to `logPath`. */
 function spawnServer(args: string[], logPath: string) {
   const log = { file: logPath, append: true };
-  return execa(process.execPath, [...SERVER_NODE_ARGS, ...args], { detached: true, stdin: 'ignore', stdout: log, stderr: log, reject: false, cleanup: false });
+  return execa(process.execPath, [...SERVER_V8_ARGS, ...SERVER_NODE_ARGS, ...args], { detached: true, stdin: 'ignore', stdout: log, stderr: log, reject: false, cleanup: false });
 }
 type ServerProcess = ReturnType<typeof spawnServer>;
 

@@ -297,6 +297,7 @@ export function newLeaderState(ballot: Ballot, base: TailBitmap, baseEnd: number
     lastPutByKey: new Map(),
     clientIndex: new Map(),
     reads: [],
+    readsScannedAtVersion: -1,
     readRoundRequested: false,
     configChange: null,
   };

@@ -39,7 +39,8 @@ export function read(core: NodeCore, requestId: number, key: string, consistency
   lead.reads.push(pending);
   pending.confirmed = isQuorum(core.log.latestConfig().config, bitOf(core, core.id));
   lead.readRoundRequested = true;
-  serveReads(core, lead);
+  // Only a read the leader confirms alone can complete now; the others wait for the round.
+  if (pending.confirmed) serveReads(core, lead);
 }
 
 /** Committed, unapplied positions whose record touches `key` or is a barrier. */
@@ -64,16 +65,32 @@ export function noteReadAck(core: NodeCore, lead: LeaderState, from: number, req
   const bit = bitOf(core, from);
   const config = core.log.latestConfig().config;
   const self = bitOf(core, core.id);
+  let confirmedNow = false;
   for (const pending of lead.reads) {
     if (pending.confirmed || requestId < pending.minRequestId) continue;
     pending.acks |= bit;
-    if (isQuorum(config, pending.acks | self)) pending.confirmed = true;
+    if (isQuorum(config, pending.acks | self)) {
+      pending.confirmed = true;
+      confirmedNow = true;
+    }
   }
+  if (confirmedNow) serveReads(core, lead);
+}
+
+/**
+ * Serves reads after records were applied. A read becomes servable only when it is confirmed
+ * (which serves at once) or when its writes are applied, so with no apply since the last scan
+ * there is nothing to do. This runs after every input, and rescanning every pending read each
+ * time cost the leader time quadratic in the reads in flight.
+ */
+export function serveReadsAfterApply(core: NodeCore, lead: LeaderState): void {
+  if (lead.readsScannedAtVersion === core.stateVersion) return;
   serveReads(core, lead);
 }
 
 /** Completes every confirmed read whose writes are applied, in arrival order. */
 export function serveReads(core: NodeCore, lead: LeaderState): void {
+  lead.readsScannedAtVersion = core.stateVersion;
   if (lead.reads.length === 0) return;
   const applied = core.log.applied;
   const waiting: PendingRead[] = [];

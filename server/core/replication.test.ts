@@ -203,6 +203,34 @@ t.test('late reply still counts its acks', async (t) => {
   t.equal(cluster.outcomes.get(read)?.status, 'ok', 'the reply to the read round confirms the read');
 });
 
+t.test('no snapshot for records in flight', async (t) => {
+  const cluster = new TestCluster({ size: 3, checkpointEveryApplied: 4 });
+  cluster.campaign(1);
+  cluster.tick(HEARTBEAT_TICKS);
+  // Node 2 acknowledges at once, so the leader commits, checkpoints and purges, while every
+  // message to node 3 is held back as if it were still on the wire.
+  for (let k = 0; k < 6; k++) {
+    cluster.propose(1, { kind: 'put', key: `k${k}`, value: k });
+    cluster.take((msg) => msg.to === 3);
+    cluster.deliverAll();
+  }
+  t.ok(cluster.node(1).status().floor > 0, 'the leader purged records node 3 has not acknowledged');
+
+  const snapshotsAfter = (ticks: number): number => {
+    let snapshots = 0;
+    for (let k = 0; k < ticks; k++) {
+      cluster.node(1).tick();
+      cluster.process(1);
+      snapshots += cluster.take((msg) => msg.to === 3 && msg.type === 'install-snapshot').length;
+      cluster.take((msg) => msg.to === 3);
+      cluster.deliverAll();
+    }
+    return snapshots;
+  };
+  t.equal(snapshotsAfter(RESEND_DELAY_HEARTBEATS * HEARTBEAT_TICKS - 1), 0, 'no snapshot while the records may still arrive');
+  t.ok(snapshotsAfter(2 * HEARTBEAT_TICKS) > 0, 'a snapshot once the resend delay shows them lost');
+});
+
 t.test('skipped blind write is acked ok', async (t) => {
   const cluster = new TestCluster({ size: 3 });
   cluster.campaign(1);

@@ -182,7 +182,7 @@ export function sendToFollower(core: NodeCore, lead: LeaderState, follower: Foll
   const log = core.log;
   if (follower.synced) {
     const known = follower.knownAccepted as TailBitmap;
-    if (known.firstMissing() < log.floor) {
+    if (lacksPurged(core, follower, known)) {
       sendSnapshot(core, lead, follower);
     }
     const records = missingRecords(core, known, core.opts.maxRecordsPerMessage, inFlightFromSeq(core, follower));
@@ -198,6 +198,17 @@ export function sendToFollower(core: NodeCore, lead: LeaderState, follower: Foll
   // NOTE: the base sync ignores maxRecordsPerMessage, because a follower switches only on a message
   // that covers the whole base. Staging a large base across messages is not implemented.
   core.send(follower.id, logForward(core, lead, missingRecords(core, known, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY)));
+}
+
+/**
+ * True when `follower` lacks a position below the floor that was not sent to it recently. A
+ * checkpoint purges records that slower followers have not acknowledged yet, while they are
+ * still on their way. Sending a snapshot for those would replace the follower's state for
+ * nothing, so it waits until the resend delay shows the records lost.
+ */
+function lacksPurged(core: NodeCore, follower: FollowerState, accepted: TailBitmap): boolean {
+  const firstMissing = accepted.firstMissing();
+  return firstMissing < core.log.floor && firstMissing < inFlightFromSeq(core, follower);
 }
 
 /** Records held at or above the floor and below `belowSeq` whose positions are not in `known`, ascending. */
@@ -263,7 +274,7 @@ export function handleLogForwardReply(core: NodeCore, msg: LogForwardReply): voi
       follower.knownCommitted = msg.committed;
       countAcks(core, lead, msg.from, msg.accepted);
       noteReadAck(core, lead, msg.from, msg.requestId);
-      if (msg.accepted.firstMissing() < core.log.floor) {
+      if (lacksPurged(core, follower, msg.accepted)) {
         sendSnapshot(core, lead, follower);
       } else if (!wasSynced && !core.log.accepted.isSubsetOf(msg.accepted)) {
         // Records appended while the follower was syncing went only to synced followers.

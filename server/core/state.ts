@@ -113,6 +113,8 @@ export interface LeaderState {
   /** Lsn of the record carrying each (clientId, seq) in the unpurged log. */
   clientIndex: Map<string, number>;
   reads: PendingRead[];
+  /** The core's stateVersion when `reads` was last scanned; a read waits only for applies after it. */
+  readsScannedAtVersion: number;
   /** A read arrived this call; one heartbeat round goes out when the call ends. */
   readRoundRequested: boolean;
   configChange: ConfigChange | null;
