@@ -273,3 +273,10 @@ t.test('results match the zod schema', async (t) => {
   );
   t.same(outcomeOf(() => parseCommandResult('{"kind":')), outcomeOf(() => parseJsonField(commandResultSchema, '{"kind":', 'result_json')), 'invalid JSON');
 });
+
+t.test('__proto__ keys dropped like zod', async (t) => {
+  for (const text of ['{"kind":"value","value":{"__proto__":true,"a":1}}', '{"kind":"value","value":[{"\\u005f_proto__":{"x":1}}]}']) {
+    t.same(parseCommandResult(text), parseJsonField(commandResultSchema, text, 'result_json'), text);
+  }
+  t.same(parseCommandResult('{"kind":"value","value":{"__proto__":true,"a":1}}'), { kind: 'value', value: { a: 1 } }, 'the key is gone');
+});

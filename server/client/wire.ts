@@ -392,9 +392,12 @@ class Reader {
  * WireError that names the problem.
  */
 export function parseCommandResult(text: string): CommandResult {
+  // zod drops own `__proto__` keys, which JSON.parse keeps. Text that could hold such a key spells
+  // "proto" or uses a \u escape, so it takes the zod path and both paths return equal values.
+  const mayHoldProtoKey = text.includes('proto') || text.includes('\\u');
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = mayHoldProtoKey ? undefined : JSON.parse(text);
   } catch {
     raw = undefined;
   }
