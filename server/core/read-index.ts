@@ -78,10 +78,8 @@ export function noteReadAck(core: NodeCore, lead: LeaderState, from: number, req
 }
 
 /**
- * Serves reads after records were applied. A read becomes servable only when it is confirmed
- * (which serves at once) or when its writes are applied, so with no apply since the last scan
- * there is nothing to do. This runs after every input, and rescanning every pending read each
- * time cost the leader time quadratic in the reads in flight.
+ * Serves reads if records were applied since the last scan. A confirmation serves at once, so no
+ * other event makes a read servable, and rescanning after every input cost quadratic time.
  */
 export function serveReadsAfterApply(core: NodeCore, lead: LeaderState): void {
   if (lead.readsScannedAtVersion === core.stateVersion) return;

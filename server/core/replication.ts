@@ -201,10 +201,8 @@ export function sendToFollower(core: NodeCore, lead: LeaderState, follower: Foll
 }
 
 /**
- * True when `follower` lacks a position below the floor that was not sent to it recently. A
- * checkpoint purges records that slower followers have not acknowledged yet, while they are
- * still on their way. Sending a snapshot for those would replace the follower's state for
- * nothing, so it waits until the resend delay shows the records lost.
+ * Returns true when `follower` lacks a purged position that was not sent to it within the resend
+ * delay. A checkpoint purges records still on their way to slower followers, which need no snapshot.
  */
 function lacksPurged(core: NodeCore, follower: FollowerState, accepted: TailBitmap): boolean {
   const firstMissing = accepted.firstMissing();
@@ -287,10 +285,8 @@ export function handleLogForwardReply(core: NodeCore, msg: LogForwardReply): voi
 }
 
 /**
- * Counts the acks of a reply that arrived after the reply to a later request. A small LogForward
- * can overtake a large one on the way to the follower, so the later reply may lack records that
- * this one acknowledges. Dropping it left those records uncommitted until the next heartbeat. A
- * late reply only adds acks: the follower's sync state and Committed come from the newest reply.
+ * Counts the acks of a reply that arrived after the reply to a later request, which happens when a
+ * small LogForward overtakes a large one. Sync state and Committed still come from the newest reply.
  */
 function handleLateReply(core: NodeCore, lead: LeaderState, follower: FollowerState, msg: LogForwardReply): void {
   if (msg.status !== 'ok' || !follower.synced) return;

@@ -65,7 +65,7 @@ export function addKvService(server: grpc.Server, options: KvServiceOptions): vo
     const ackedThrough = wire(() => safeNumber(tag.ackedThrough, 'tag.acked_through'));
     if (ackedThrough === 0) return { clientId: tag.clientId, seq };
     if (ackedThrough >= seq) {
-      throw new InvalidRequestError(`tag.acked_through ${ackedThrough} is not below tag.seq ${seq}; acknowledge only seqs lower than the request's own`);
+      throw new InvalidRequestError(`invalid tag.acked_through ${ackedThrough}: it must be below tag.seq ${seq}; acknowledge only seqs lower than the request's own`);
     }
     return { clientId: tag.clientId, seq, ackedThrough };
   };

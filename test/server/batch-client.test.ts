@@ -1,6 +1,6 @@
 // The client library's Batch path against a stand-in TRaftKV server: coalescing, per-call
 // deadlines, and which transport failures leave an outcome unknown.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import {
@@ -56,6 +56,18 @@ function okReplies(request: BatchRequest): BatchReply {
 
 function delayMs(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A linearizable get of key `k`, encoded once for the batcher tests. */
+const GET_ITEM = encodeBatchItem({ kind: 'get', key: 'k', consistency: ReadConsistency.LINEARIZABLE }, undefined);
+
+/** Starts a stand-in server whose Batch handler is `batch`, and a batcher on its own channel to it. */
+async function batcherAgainst(t: Test, batch: (request: BatchRequest) => Promise<BatchReply>): Promise<{ standIn: StandIn; batcher: EndpointBatcher }> {
+  const standIn = await startStandIn(batch);
+  t.teardown(() => standIn.server.forceShutdown());
+  const channel = new grpc.Client(standIn.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  t.teardown(() => channel.close());
+  return { standIn, batcher: new EndpointBatcher(channel, () => create(HeaderSchema, {}), 16) };
 }
 
 t.test('calls in one turn share a batch', async (t) => {
@@ -124,19 +136,14 @@ t.test('calls wait for the batch in flight', async (t) => {
 });
 
 t.test('queued call past its deadline is not sent', async (t) => {
-  const standIn = await startStandIn(async (request) => {
+  const { standIn, batcher } = await batcherAgainst(t, async (request) => {
     await delayMs(400);
     return okReplies(request);
   });
-  t.teardown(() => standIn.server.forceShutdown());
-  const channel = new grpc.Client(standIn.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
-  t.teardown(() => channel.close());
-  const batcher = new EndpointBatcher(channel, () => create(HeaderSchema, {}), 16);
-  const item = encodeBatchItem({ kind: 'get', key: 'k', consistency: ReadConsistency.LINEARIZABLE }, undefined);
 
-  const slow = batcher.call(item, Date.now() + 3000);
+  const slow = batcher.call(GET_ITEM, Date.now() + 3000);
   await delayMs(50);
-  const queued = batcher.call(item, Date.now() + 100);
+  const queued = batcher.call(GET_ITEM, Date.now() + 100);
   await t.rejects(queued, NotSentError, 'the queued call is rejected as never sent');
   const reply = await slow;
   t.equal(reply.status, ReplyStatus.OK, 'the batch in flight still completes');
@@ -186,23 +193,18 @@ async function settledAt<T>(promise: Promise<T>): Promise<{ atMs: number; error?
 }
 
 t.test('queued calls expire at their own deadlines', async (t) => {
-  const standIn = await startStandIn(async (request) => {
+  const { standIn, batcher } = await batcherAgainst(t, async (request) => {
     await delayMs(600);
     return okReplies(request);
   });
-  t.teardown(() => standIn.server.forceShutdown());
-  const channel = new grpc.Client(standIn.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
-  t.teardown(() => channel.close());
-  const batcher = new EndpointBatcher(channel, () => create(HeaderSchema, {}), 16);
-  const item = encodeBatchItem({ kind: 'get', key: 'k', consistency: ReadConsistency.LINEARIZABLE }, undefined);
 
-  const inFlight = settledAt(batcher.call(item, Date.now() + 5000));
+  const inFlight = settledAt(batcher.call(GET_ITEM, Date.now() + 5000));
   await delayMs(50);
   // The later call has the earlier deadline, so the batcher's one timer must move forward.
   const laterDeadlineMs = Date.now() + 300;
-  const later = settledAt(batcher.call(item, laterDeadlineMs));
+  const later = settledAt(batcher.call(GET_ITEM, laterDeadlineMs));
   const earlierDeadlineMs = Date.now() + 100;
-  const earlier = settledAt(batcher.call(item, earlierDeadlineMs));
+  const earlier = settledAt(batcher.call(GET_ITEM, earlierDeadlineMs));
 
   const [first, second, third] = await Promise.all([earlier, later, inFlight]);
   t.type(first.error, NotSentError, 'the call with the earlier deadline is never sent');
@@ -215,18 +217,13 @@ t.test('queued calls expire at their own deadlines', async (t) => {
 });
 
 t.test('calls in flight expire one by one', async (t) => {
-  const standIn = await startStandIn(async (request) => {
+  const { standIn, batcher } = await batcherAgainst(t, async (request) => {
     await delayMs(900);
     return okReplies(request);
   });
-  t.teardown(() => standIn.server.forceShutdown());
-  const channel = new grpc.Client(standIn.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
-  t.teardown(() => channel.close());
-  const batcher = new EndpointBatcher(channel, () => create(HeaderSchema, {}), 16);
-  const item = encodeBatchItem({ kind: 'get', key: 'k', consistency: ReadConsistency.LINEARIZABLE }, undefined);
 
   const startMs = Date.now();
-  const outcomes = await Promise.all([settledAt(batcher.call(item, startMs + 450)), settledAt(batcher.call(item, startMs + 150)), settledAt(batcher.call(item, startMs + 3000))]);
+  const outcomes = await Promise.all([settledAt(batcher.call(GET_ITEM, startMs + 450)), settledAt(batcher.call(GET_ITEM, startMs + 150)), settledAt(batcher.call(GET_ITEM, startMs + 3000))]);
   const [slow, fast, patient] = outcomes;
   t.ok(slow!.error instanceof CallError && slow!.error.code === grpc.status.DEADLINE_EXCEEDED, 'the 450 ms call times out in flight');
   t.ok(fast!.error instanceof CallError && fast!.error.code === grpc.status.DEADLINE_EXCEEDED, 'the 150 ms call times out in flight');
@@ -237,14 +234,9 @@ t.test('calls in flight expire one by one', async (t) => {
 });
 
 t.test('idle batcher keeps no timer', async (t) => {
-  const standIn = await startStandIn(async (request) => okReplies(request));
-  t.teardown(() => standIn.server.forceShutdown());
-  const channel = new grpc.Client(standIn.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
-  t.teardown(() => channel.close());
-  const batcher = new EndpointBatcher(channel, () => create(HeaderSchema, {}), 16);
-  const item = encodeBatchItem({ kind: 'get', key: 'k', consistency: ReadConsistency.LINEARIZABLE }, undefined);
+  const { batcher } = await batcherAgainst(t, async (request) => okReplies(request));
 
   // A timer left armed for the 60 s deadline would keep a short-lived CLI process alive.
-  await batcher.call(item, Date.now() + 60_000);
+  await batcher.call(GET_ITEM, Date.now() + 60_000);
   t.equal((batcher as unknown as { deadlineTimer: unknown }).deadlineTimer, undefined, 'the deadline timer is cleared once the last call settles');
 });
